@@ -1,0 +1,21 @@
+"""Task-distribution environments of rlmaml, registered under the Gymnasium namespace `rlmaml/`.
+
+Installed as `rlmaml.envs`; depends on gymnasium, mujoco and numpy only, never on torch.
+"""
+
+from gymnasium.envs.registration import register, registry
+
+
+def _register(name: str, module: str, env_class: str, vector_class: str, max_episode_steps: int) -> None:
+    env_id = f"rlmaml/{name}"
+    if env_id in registry:
+        return
+    register(
+        id=env_id,
+        entry_point=f"rlmaml.envs.{module}:{env_class}",
+        vector_entry_point=f"rlmaml.envs.{module}:{vector_class}",
+        max_episode_steps=max_episode_steps,
+    )
+
+
+_register("Navigation2D-v0", "navigation", "Navigation2DEnv", "Navigation2DVectorEnv", 100)

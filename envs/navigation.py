@@ -1,0 +1,144 @@
+"""2D navigation (MAML paper, section 5.3): a point agent walks from the origin to a goal.
+
+Observation: position (2,), starting at (0, 0). Action: a displacement, clipped to
+[-max_action, max_action]^2. Reward: minus the Euclidean distance to the goal after the move.
+The episode terminates when both coordinates are within `goal_tolerance` of the goal.
+A task is `{"goal": [gx, gy]}`, sampled uniformly from [goal_low, goal_high]^2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .tasks import Task, check_task_count, finite_vector, make_rng
+
+
+class NavigationTasks:
+    """The distribution of 2D goals; shared by the single and the batched env."""
+
+    def __init__(self, goal_low: float = -0.5, goal_high: float = 0.5) -> None:
+        if not goal_low < goal_high:
+            raise ValueError(f"goal_low ({goal_low}) must be below goal_high ({goal_high})")
+        self.goal_low = float(goal_low)
+        self.goal_high = float(goal_high)
+
+    def sample(self, n: int, seed: int | None = None) -> list[Task]:
+        goals = make_rng(seed).uniform(self.goal_low, self.goal_high, size=(n, 2))
+        return [{"goal": [float(x), float(y)]} for x, y in goals]
+
+    @staticmethod
+    def goal_of(task: Task) -> np.ndarray:
+        """The goal of a task as a float64 array; ValueError naming the field if malformed."""
+        return finite_vector(task, "goal", size=2)
+
+
+class Navigation2DEnv(gym.Env):
+    """Single 2D-navigation env; see the module docstring for the dynamics."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        goal_low: float = -0.5,
+        goal_high: float = 0.5,
+        max_action: float = 0.1,
+        goal_tolerance: float = 0.01,
+    ) -> None:
+        self.tasks = NavigationTasks(goal_low, goal_high)
+        self.max_action = float(max_action)
+        self.goal_tolerance = float(goal_tolerance)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32)
+        self._goal = np.zeros(2)
+        self._position = np.zeros(2)
+
+    def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
+        return self.tasks.sample(n, seed)
+
+    def set_task(self, task: Task) -> None:
+        self._goal = self.tasks.goal_of(task)
+
+    def get_task(self) -> Task:
+        return {"goal": self._goal.tolist()}
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._position = np.zeros(2)
+        return self._position.astype(np.float32), {"task": self.get_task()}
+
+    def step(self, action):
+        move = np.clip(np.asarray(action, dtype=np.float64), -self.max_action, self.max_action)
+        self._position = self._position + move
+        offset = self._position - self._goal
+        reward = -float(np.sqrt(np.sum(offset**2)))
+        terminated = bool(np.all(np.abs(offset) < self.goal_tolerance))
+        return self._position.astype(np.float32), reward, terminated, False, {"task": self.get_task()}
+
+
+class Navigation2DVectorEnv(VectorEnv):
+    """N navigation agents stepped together as numpy arrays, one task per sub-env.
+
+    Autoreset follows Gymnasium's next-step convention: the step after a sub-env terminates
+    or is truncated resets it (reward 0, not done). Matches N single envs step for step.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int,
+        goal_low: float = -0.5,
+        goal_high: float = 0.5,
+        max_action: float = 0.1,
+        goal_tolerance: float = 0.01,
+        max_episode_steps: int = 100,
+    ) -> None:
+        self.num_envs = num_envs
+        self.tasks = NavigationTasks(goal_low, goal_high)
+        self.max_action = float(max_action)
+        self.goal_tolerance = float(goal_tolerance)
+        self.max_episode_steps = int(max_episode_steps)
+        self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
+        self.single_action_space = gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._goals = np.zeros((num_envs, 2))
+        self._positions = np.zeros((num_envs, 2))
+        self._elapsed = np.zeros(num_envs, dtype=np.int64)
+        self._needs_reset = np.zeros(num_envs, dtype=bool)
+
+    def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
+        return self.tasks.sample(n, seed)
+
+    def set_tasks(self, tasks: list[Task]) -> None:
+        """One task per sub-env, in order; each persists across resets."""
+        check_task_count(tasks, self.num_envs)
+        self._goals = np.stack([self.tasks.goal_of(t) for t in tasks])
+
+    def get_tasks(self) -> list[Task]:
+        return [{"goal": g.tolist()} for g in self._goals]
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        if isinstance(seed, int) or seed is None:
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+        self._positions = np.zeros((self.num_envs, 2))
+        self._elapsed[:] = 0
+        self._needs_reset[:] = False
+        return self._positions.astype(np.float32), {}
+
+    def step(self, actions):
+        move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
+        resetting = self._needs_reset
+        self._positions = np.where(resetting[:, None], 0.0, self._positions + move)
+        self._elapsed = np.where(resetting, 0, self._elapsed + 1)
+        offset = self._positions - self._goals
+        rewards = np.where(resetting, 0.0, -np.sqrt(np.sum(offset**2, axis=1)))
+        terminated = ~resetting & np.all(np.abs(offset) < self.goal_tolerance, axis=1)
+        truncated = ~resetting & (self._elapsed >= self.max_episode_steps)
+        self._needs_reset = terminated | truncated
+        return self._positions.astype(np.float32), rewards, terminated, truncated, {}

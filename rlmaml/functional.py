@@ -1,0 +1,53 @@
+"""Parameters as dicts and models called functionally: the glue between any `nn.Module`
+and the MAML core. Task-batched parameters carry a leading task dimension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+Params = dict[str, torch.Tensor]
+
+
+def parameters_of(model: nn.Module) -> Params:
+    """The model's trainable parameters by name (the live tensors, not copies)."""
+    return {name: p for name, p in model.named_parameters() if p.requires_grad}
+
+
+def expand_to_tasks(params: Params, num_tasks: int) -> Params:
+    """A per-task view of shared parameters: gradients of a sum of per-task losses with
+    respect to these views are the per-task gradients, in one backward pass."""
+    return {name: p.unsqueeze(0).expand(num_tasks, *p.shape) for name, p in params.items()}
+
+
+def detach(params: Params) -> Params:
+    return {name: p.detach() for name, p in params.items()}
+
+
+def call_per_task(model: nn.Module, task_params: Params, *inputs: torch.Tensor) -> Any:
+    """Run `model` with task i's parameters on inputs[...][i], for all tasks at once."""
+
+    def call(params: Params, *args: torch.Tensor) -> Any:
+        return functional_call(model, params, args)
+
+    return vmap(call)(task_params, *inputs)
+
+
+def flatten(tensors: dict[str, torch.Tensor] | list[torch.Tensor]) -> torch.Tensor:
+    values = tensors.values() if isinstance(tensors, dict) else tensors
+    return torch.cat([t.reshape(-1) for t in values])
+
+
+def unflatten(vector: torch.Tensor, like: Params) -> Params:
+    out, start = {}, 0
+    for name, p in like.items():
+        out[name] = vector[start : start + p.numel()].view_as(p)
+        start += p.numel()
+    return out
+
+
+LossFn = Callable[[Params], torch.Tensor]

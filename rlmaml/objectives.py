@@ -1,0 +1,61 @@
+"""Policy-gradient objectives on task-batched parameters and episodes.
+
+Each returns per-task values reduced over the unmasked steps; summing them over tasks
+before differentiating gives every task its own gradient (the tasks share no parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from rlmaml.distributions import gaussian_kl, gaussian_log_prob
+from rlmaml.episodes import Episodes, masked_task_mean
+from rlmaml.functional import Params, call_per_task
+
+InnerObjective = Callable[[nn.Module, Params, Episodes], torch.Tensor]
+
+
+def policy_outputs(model: nn.Module, task_params: Params, episodes: Episodes) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, log_std) of every step, [T, M, E, act_dim]."""
+    mean, log_std = call_per_task(model, task_params, episodes.observations.movedim(1, 0))
+    return mean.movedim(0, 1), log_std.movedim(0, 1)
+
+
+def reinforce_loss(model: nn.Module, task_params: Params, episodes: Episodes) -> torch.Tensor:
+    """The inner-loop loss: -mean(log pi(a|s) * advantage), summed over tasks."""
+    mean, log_std = policy_outputs(model, task_params, episodes)
+    log_prob = gaussian_log_prob(mean, log_std, episodes.actions)
+    return -masked_task_mean(log_prob * episodes.advantages, episodes.mask).sum()
+
+
+INNER_OBJECTIVES: dict[str, InnerObjective] = {"reinforce": reinforce_loss}
+
+
+@dataclass
+class OldPolicy:
+    """The sampling policy's outputs on its own episodes, held fixed during a meta-update."""
+
+    mean: torch.Tensor
+    log_std: torch.Tensor
+    log_prob: torch.Tensor
+
+    @classmethod
+    def of(cls, model: nn.Module, task_params: Params, episodes: Episodes) -> OldPolicy:
+        with torch.no_grad():
+            mean, log_std = policy_outputs(model, task_params, episodes)
+        return cls(mean, log_std, gaussian_log_prob(mean, log_std, episodes.actions))
+
+
+def surrogate_and_kl(
+    model: nn.Module, task_params: Params, episodes: Episodes, old: OldPolicy
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """TRPO's importance-weighted surrogate loss and mean KL(old || new), averaged over tasks."""
+    mean, log_std = policy_outputs(model, task_params, episodes)
+    ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
+    loss = -masked_task_mean(ratio * episodes.advantages, episodes.mask).mean()
+    kl = masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask).mean()
+    return loss, kl

@@ -1,0 +1,97 @@
+"""Closed-loop sampling of all tasks and episodes of a meta-batch in one batched env.
+
+Every task's episodes draw their reset seeds and action noise from a generator keyed by
+(run seed, iteration, task index, stage), never from a global stream, so results do not
+depend on how tasks are split across calls or processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+import rlmaml.envs  # noqa: F401  (registers the environments)
+from rlmaml.episodes import Episodes
+from rlmaml.functional import Params, call_per_task
+
+SeedKey = Sequence[int]
+
+
+def make_vector_env(env_id: str, num_envs: int, horizon: int, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
+    return gym.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        max_episode_steps=horizon,
+        **env_kwargs,
+    )
+
+
+class BatchSampler:
+    """Samples `episodes_per_task` episodes for each of a list of tasks, stepping every
+    (task, episode) pair as one sub-env with one batched policy forward per time step."""
+
+    def __init__(self, env_id: str, env_kwargs: dict[str, Any], episodes_per_task: int, horizon: int) -> None:
+        self.env_id = env_id
+        self.env_kwargs = dict(env_kwargs)
+        self.episodes_per_task = episodes_per_task
+        self.horizon = horizon
+        self._envs: dict[int, gym.vector.VectorEnv] = {}
+
+    def env_for(self, num_tasks: int) -> gym.vector.VectorEnv:
+        """The batched env for `num_tasks` tasks, built once per meta-batch size."""
+        if num_tasks not in self._envs:
+            num_envs = num_tasks * self.episodes_per_task
+            self._envs[num_tasks] = make_vector_env(self.env_id, num_envs, self.horizon, self.env_kwargs)
+        return self._envs[num_tasks]
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+    def sample(self, model: nn.Module, task_params: Params, tasks: Sequence[dict], seed_keys: Sequence[SeedKey]) -> Episodes:
+        """Roll out task i's episodes with task_params[...][i]; `seed_keys[i]` seeds them."""
+        num_tasks, per_task = len(tasks), self.episodes_per_task
+        env = self.env_for(num_tasks)
+        env.unwrapped.set_tasks([task for task in tasks for _ in range(per_task)])
+        obs_dim = env.single_observation_space.shape[0]
+        act_dim = env.single_action_space.shape[0]
+        reset_seeds, noise = [], []
+        for key in seed_keys:
+            rng = np.random.default_rng(np.random.SeedSequence(list(key)))
+            reset_seeds.extend(int(s) for s in rng.integers(0, 2**31 - 1, size=per_task))
+            noise.append(rng.standard_normal((self.horizon, per_task, act_dim), dtype=np.float32))
+        noise_t = torch.from_numpy(np.stack(noise, axis=1))  # [T, M, E, act]
+
+        shape = (self.horizon, num_tasks, per_task)
+        observations = np.zeros((*shape, obs_dim), dtype=np.float32)
+        actions = torch.zeros((*shape, act_dim))
+        rewards = np.zeros(shape, dtype=np.float32)
+        mask = np.zeros(shape, dtype=np.float32)
+        alive = np.ones(num_tasks * per_task, dtype=bool)
+        obs, _ = env.reset(seed=reset_seeds)
+        steps = 0
+        with torch.no_grad():
+            for t in range(self.horizon):
+                observations[t] = obs.reshape(num_tasks, per_task, obs_dim)
+                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]))
+                actions[t] = mean + log_std.exp() * noise_t[t]
+                obs, reward, terminated, truncated, _ = env.step(actions[t].reshape(-1, act_dim).numpy())
+                mask[t] = alive.reshape(num_tasks, per_task)
+                rewards[t] = np.where(alive, reward, 0.0).reshape(num_tasks, per_task)
+                alive &= ~(terminated | truncated)
+                steps = t + 1
+                if not alive.any():
+                    break
+        return Episodes(
+            observations=torch.from_numpy(observations[:steps]),
+            actions=actions[:steps],
+            rewards=torch.from_numpy(rewards[:steps]),
+            mask=torch.from_numpy(mask[:steps]),
+        )
