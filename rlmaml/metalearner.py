@@ -7,6 +7,7 @@ the curvature products flow back through the adaptation in single batched calls.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,8 +20,10 @@ from rlmaml.baseline import LinearFeatureBaseline
 from rlmaml.episodes import Episodes
 from rlmaml.functional import Params, detach, expand_to_tasks, flatten, parameters_of, unflatten
 from rlmaml.maml import adapt
-from rlmaml.objectives import InnerObjective, OldPolicy, reinforce_loss, surrogate_and_kl
+from rlmaml.curvature import KLCurvature
+from rlmaml.objectives import InnerObjective, OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
 from rlmaml.sampler import BatchSampler
+from rlmaml.timing import Stopwatch
 from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
 
 
@@ -71,13 +74,15 @@ class MAMLTRPO:
         self.settings = settings
         self.inner_objective = inner_objective
         self.baseline = baseline or LinearFeatureBaseline()
+        self.stopwatch = Stopwatch()
 
     def sample_tasks(self, num_tasks: int, seed: int, iteration: int) -> list[dict]:
         task_seed = int(np.random.SeedSequence([seed, iteration, STAGE_TASKS]).generate_state(1)[0])
         return self.sampler.env_for(1).unwrapped.sample_tasks(num_tasks, seed=task_seed)
 
     def sample(self, task_params: Params, tasks: Sequence[dict], keys: Sequence[tuple[int, ...]]) -> Episodes:
-        episodes = self.sampler.sample(self.model, detach(task_params), tasks, keys)
+        with self.stopwatch.measure("sampling"):
+            episodes = self.sampler.sample(self.model, detach(task_params), tasks, keys)
         s = self.settings
         return compute_advantages(episodes, self.baseline, s.gamma, s.gae_lambda)
 
@@ -120,19 +125,20 @@ class MAMLTRPO:
         """Sample, adapt and make one TRPO meta-update of the model's parameters."""
         s = self.settings
         params = parameters_of(self.model)
+        self.stopwatch.reset()
+        start = time.perf_counter()
         adaptation = self.adapt(params, tasks, seed, iteration, task_indices, s.num_steps, s.first_order)
+        adapt_seconds = time.perf_counter() - start
         post = adaptation.post_episodes
         adapted = adaptation.trajectory[-1]
         old = OldPolicy.of(self.model, adapted, post)
         loss, kl = surrogate_and_kl(self.model, adapted, post, old)
         names = list(params)
-        leaves = [params[n] for n in names]
-        grad = flatten(torch.autograd.grad(loss, leaves, retain_graph=True))
-        grad_kl = flatten(torch.autograd.grad(kl, leaves, create_graph=True))
-
-        def fisher_product(vector: torch.Tensor) -> torch.Tensor:
-            product = torch.autograd.grad(grad_kl.dot(vector), leaves, retain_graph=True)
-            return flatten(product) + s.cg_damping * vector
+        grad = flatten(torch.autograd.grad(loss, [params[n] for n in names], retain_graph=True))
+        weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
+        fisher_product = KLCurvature(
+            params, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping
+        )
 
         direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
         full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)
@@ -153,6 +159,7 @@ class MAMLTRPO:
         with torch.no_grad():
             for n in names:
                 params[n].copy_(old_values[n] - search.fraction * step_by_name[n])
+        sampling_seconds = self.stopwatch.reset().get("sampling", 0.0)
         return {
             "env_steps": float(sum(e.num_env_steps for e in adaptation.inner_episodes) + post.num_env_steps),
             "return_before": adaptation.inner_episodes[0].episode_returns().mean().item(),
@@ -162,4 +169,7 @@ class MAMLTRPO:
             "surrogate_after": search.loss,
             "ls_steps": float(search.steps),
             "ls_accepted": float(search.accepted),
+            "time_sampling": sampling_seconds,
+            "time_adaptation": adapt_seconds - sampling_seconds,
+            "time_meta_update": time.perf_counter() - start - adapt_seconds,
         }

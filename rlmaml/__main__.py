@@ -1,0 +1,5 @@
+import sys
+
+from rlmaml.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""Experiment configs: flat YAML, shipped in the package and addressed by name, or a path;
+every field overridable with `key=value`; unknown keys and wrong types are errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rlmaml.errors import UserError
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # "int", "float", "bool", "str", "dict", "int_list"
+    minimum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+RL_SCHEMA: dict[str, Field] = {
+    "env": Field("str"),
+    "env_kwargs": Field("dict"),
+    "horizon": Field("int", minimum=1),
+    "meta_batch_size": Field("int", minimum=1),
+    "fast_batch_size": Field("int", minimum=1),
+    "num_steps": Field("int", minimum=1),
+    "fast_lr": Field("float", minimum=0),
+    "first_order": Field("bool"),
+    "max_kl": Field("float", minimum=0),
+    "cg_iters": Field("int", minimum=1),
+    "cg_damping": Field("float", minimum=0),
+    "ls_max_steps": Field("int", minimum=1),
+    "ls_backtrack_ratio": Field("float", minimum=0),
+    "gamma": Field("float", minimum=0),
+    "gae_lambda": Field("float", minimum=0),
+    "hidden_sizes": Field("int_list"),
+    "activation": Field("str", choices=("tanh", "relu")),
+    "iterations": Field("int", minimum=0),
+    "seed": Field("int", minimum=0),
+    "checkpoint_every": Field("int", minimum=1),
+}
+
+KIND_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "dict": "a mapping",
+    "int_list": "a list of integers",
+}
+
+
+def packaged_configs() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("rlmaml.configs").iterdir() if p.name.endswith(".yaml"))
+
+
+def read_yaml(source: str) -> dict[str, Any]:
+    """The mapping in a YAML file, or in the packaged config of that name."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise UserError(f"config file {source} not found")
+        text = path.read_text()
+    else:
+        packaged = resources.files("rlmaml.configs") / f"{source}.yaml"
+        if not packaged.is_file():
+            raise UserError(f"no config named '{source}': give a YAML path or one of {', '.join(packaged_configs())}")
+        text = packaged.read_text()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UserError(f"config {source} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"config {source} must be a mapping of keys to values")
+    return data
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'key=value' with the value read as YAML ('0.1' a float, '[64, 64]' a list)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"expected key=value, got '{text}'")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def check_value(key: str, value: Any, field: Field) -> Any:
+    """The value converted to the field's kind, or UserError naming the key."""
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+        "dict": isinstance(value, dict),
+        "int_list": isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
+    }[field.kind]
+    if not ok:
+        raise UserError(f"config key '{key}' must be {KIND_NAMES[field.kind]}, got {value!r}")
+    if field.kind == "float":
+        value = float(value)
+    if field.minimum is not None:
+        values = value if field.kind == "int_list" else [value]
+        if any(v < field.minimum for v in values):
+            raise UserError(f"config key '{key}' must be at least {field.minimum:g}, got {value!r}")
+    if field.choices is not None and value not in field.choices:
+        raise UserError(f"config key '{key}' must be one of {', '.join(field.choices)}, got {value!r}")
+    return value
+
+
+def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Field]) -> dict[str, Any]:
+    """Apply `key=value` overrides, then check every key against the schema."""
+    config = dict(data)
+    for text in overrides:
+        key, value = parse_assignment(text)
+        config[key] = value
+    unknown = sorted(set(config) - set(schema))
+    if unknown:
+        raise UserError(f"unknown config key '{unknown[0]}' (known keys: {', '.join(schema)})")
+    missing = [key for key in schema if key not in config]
+    if missing:
+        raise UserError(f"config key '{missing[0]}' is missing")
+    return {key: check_value(key, config[key], schema[key]) for key in schema}
+
+
+def load_config(source: str, overrides: Iterable[str] = ()) -> dict[str, Any]:
+    return resolve(read_yaml(source), overrides, RL_SCHEMA)

@@ -1,0 +1,1 @@
+"""Experiment configs shipped with rlmaml, addressable by file name without `.yaml`."""

@@ -1,0 +1,79 @@
+"""A run directory: config.yaml, progress.csv, tensorboard/ and checkpoints/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+import yaml
+
+import rlmaml.envs  # noqa: F401  (registers the environments)
+from rlmaml.checkpoint import latest_checkpoint, load_checkpoint
+from rlmaml.config import RL_SCHEMA, resolve
+from rlmaml.errors import UserError
+from rlmaml.policies import GaussianMLPPolicy
+
+CONFIG_FILE = "config.yaml"
+# Keys a resumed run may change: they do not alter the iterations already done.
+RESUMABLE_CHANGES = ("iterations", "checkpoint_every")
+
+
+def env_spaces(config: dict[str, Any]) -> tuple[int, int]:
+    """(observation size, action size) of the config's env."""
+    try:
+        env = gym.make(config["env"], **config["env_kwargs"])
+    except (gym.error.Error, TypeError, ValueError) as error:
+        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
+    sizes = env.observation_space.shape[0], env.action_space.shape[0]
+    env.close()
+    return sizes
+
+
+def build_policy(config: dict[str, Any]) -> GaussianMLPPolicy:
+    obs_dim, act_dim = env_spaces(config)
+    torch.manual_seed(config["seed"])
+    return GaussianMLPPolicy(obs_dim, act_dim, config["hidden_sizes"], config["activation"])
+
+
+def write_config(run_dir: Path, config: dict[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise UserError(f"no run at {run_dir}: {CONFIG_FILE} not found (train one with `rlmaml train`)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise UserError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a config mapping")
+    return resolve(data, (), RL_SCHEMA)
+
+
+def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
+    for key in saved:
+        if key not in RESUMABLE_CHANGES and saved[key] != requested[key]:
+            raise UserError(
+                f"--resume: config key '{key}' is {requested[key]!r} but the run used {saved[key]!r}; "
+                f"only {', '.join(RESUMABLE_CHANGES)} may change when resuming"
+            )
+
+
+def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolicy, dict[str, Any]]:
+    """(config, policy with the latest checkpoint's weights, checkpoint metadata)."""
+    config = read_run_config(run_dir)
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
+    tensors, metadata = load_checkpoint(checkpoint)
+    policy = build_policy(config)
+    try:
+        policy.load_state_dict(tensors)
+    except RuntimeError as error:
+        raise UserError(f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}") from None
+    return config, policy, metadata
