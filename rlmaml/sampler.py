@@ -67,11 +67,12 @@ class BatchSampler:
             rng = np.random.default_rng(np.random.SeedSequence(list(key)))
             reset_seeds.extend(int(s) for s in rng.integers(0, 2**31 - 1, size=per_task))
             noise.append(rng.standard_normal((self.horizon, per_task, act_dim), dtype=np.float32))
-        noise_t = torch.from_numpy(np.stack(noise, axis=1))  # [T, M, E, act]
+        dtype = next(iter(task_params.values())).dtype
+        noise_t = torch.from_numpy(np.stack(noise, axis=1)).to(dtype)  # [T, M, E, act]
 
         shape = (self.horizon, num_tasks, per_task)
         observations = np.zeros((*shape, obs_dim), dtype=np.float32)
-        actions = torch.zeros((*shape, act_dim))
+        actions = torch.zeros((*shape, act_dim), dtype=dtype)
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
@@ -80,7 +81,7 @@ class BatchSampler:
         with torch.no_grad():
             for t in range(self.horizon):
                 observations[t] = obs.reshape(num_tasks, per_task, obs_dim)
-                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]))
+                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]).to(dtype))
                 actions[t] = mean + log_std.exp() * noise_t[t]
                 obs, reward, terminated, truncated, _ = env.step(actions[t].reshape(-1, act_dim).numpy())
                 mask[t] = alive.reshape(num_tasks, per_task)
@@ -90,8 +91,8 @@ class BatchSampler:
                 if not alive.any():
                     break
         return Episodes(
-            observations=torch.from_numpy(observations[:steps]),
+            observations=torch.from_numpy(observations[:steps]).to(dtype),
             actions=actions[:steps],
-            rewards=torch.from_numpy(rewards[:steps]),
-            mask=torch.from_numpy(mask[:steps]),
+            rewards=torch.from_numpy(rewards[:steps]).to(dtype),
+            mask=torch.from_numpy(mask[:steps]).to(dtype),
         )

@@ -1,0 +1,29 @@
+import pytest
+import torch
+
+from rlmaml.advantages import compute_advantages
+from rlmaml.baseline import LinearFeatureBaseline
+from rlmaml.episodes import Episodes
+from rlmaml.functional import expand_to_tasks, parameters_of
+from rlmaml.policies import GaussianMLPPolicy
+from rlmaml.sampler import BatchSampler
+
+
+def sample_fixed_episodes(model, tasks, stage: int, episodes_per_task: int = 4, horizon: int = 8) -> Episodes:
+    """Episodes of the navigation env for `tasks`, with advantages, in the model's dtype."""
+    sampler = BatchSampler("rlmaml/Navigation2D-v0", {}, episodes_per_task, horizon)
+    params = {k: v.detach() for k, v in expand_to_tasks(parameters_of(model), len(tasks)).items()}
+    episodes = sampler.sample(model, params, tasks, [(0, 0, i, stage) for i in range(len(tasks))])
+    sampler.close()
+    return compute_advantages(episodes, LinearFeatureBaseline(), 0.99, 1.0)
+
+
+@pytest.fixture
+def tiny_policy() -> GaussianMLPPolicy:
+    torch.manual_seed(0)
+    return GaussianMLPPolicy(2, 2, (6,), "tanh", init_log_std=-0.5).double()
+
+
+@pytest.fixture
+def nav_tasks() -> list[dict]:
+    return [{"goal": [0.3, -0.2]}, {"goal": [-0.4, 0.1]}, {"goal": [0.05, 0.45]}]
