@@ -34,6 +34,7 @@ def random_actions(env, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(1.2 * low, 1.2 * high, size=(n, env.num_envs, len(low)))
 
 
+@pytest.mark.filterwarnings("ignore:.*Box observation space m.*infinity")  # as for Gymnasium's own v5 envs
 @pytest.mark.parametrize("name", IDS)
 def test_single_env_passes_gymnasium_checker(name):
     check_env(make(name), skip_render_check=True)  # "human" rendering needs a display
@@ -49,14 +50,14 @@ def test_batched_env_matches_single_envs(name):
     envs.unwrapped.set_tasks(tasks)
     seeds = [7, 8, 9]
     singles = [make(name) for _ in seeds]
-    for env, task in zip(singles, tasks):
+    for env, task in zip(singles, tasks, strict=True):
         env.set_task(task)
 
     observations, _ = envs.reset(seed=seeds)
-    expected = [env.reset(seed=s)[0] for env, s in zip(singles, seeds)]
+    expected = [env.reset(seed=s)[0] for env, s in zip(singles, seeds, strict=True)]
     np.testing.assert_allclose(observations, np.stack(expected), rtol=0, atol=1e-6)
     for t, actions in enumerate(random_actions(envs, 2 * horizon + 2)):
-        observations, rewards, terminated, truncated, info = envs.step(actions)
+        observations, rewards, terminated, truncated, _ = envs.step(actions)
         for i, env in enumerate(singles):
             if t in (horizon, 2 * horizon + 1):  # the step after truncation resets
                 obs, reward, term, trunc = env.reset()[0], 0.0, False, False
@@ -113,7 +114,7 @@ def test_rewards_follow_the_spec(name):
         env.reset(seed=0)
         for action in np.random.default_rng(1).uniform(-1.5, 1.5, size=(25, env.model.nu)):
             qpos_before = env.data.qpos.copy()
-            obs, reward, terminated, truncated, info = env.step(action)
+            obs, reward, terminated, _, info = env.step(action)
             expected = _expected_reward(name, task, qpos_before, env.data.qpos, action, obs, env.dt)
             assert reward == pytest.approx(expected, abs=1e-9)
             assert info["x_velocity"] == pytest.approx((env.data.qpos[0] - qpos_before[0]) / env.dt)

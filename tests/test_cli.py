@@ -1,0 +1,138 @@
+"""The command line: train, resume, adapt, and one-line errors with exit code 2."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rlmaml.cli import main
+
+TINY = ["meta_batch_size=3", "fast_batch_size=4", "horizon=20", "hidden_sizes=[8]", "checkpoint_every=2"]
+
+
+def train(out: Path, *extra: str) -> int:
+    return main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *TINY, *extra])
+
+
+def rows(path: Path) -> list[dict]:
+    with (path / "progress.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def deterministic(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "wall_time" and not k.startswith("time_")}
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "nav"
+    assert train(out, "iterations=4") == 0
+    return out
+
+
+def test_train_writes_config_progress_tensorboard_and_checkpoints(trained_run):
+    assert (trained_run / "config.yaml").is_file()
+    table = rows(trained_run)
+    assert [int(r["iteration"]) for r in table] == [0, 1, 2, 3]
+    for column in ("env_steps", "wall_time", "return_before", "return_after", "kl", "surrogate_before", "surrogate_after", "ls_steps"):
+        assert column in table[0]
+    assert list((trained_run / "tensorboard").glob("events.out.tfevents.*"))
+    names = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
+    assert names == ["000002.json", "000002.safetensors", "000004.json", "000004.safetensors"]
+    metadata = json.loads((trained_run / "checkpoints" / "000004.json").read_text())
+    assert metadata["iterations_done"] == 4 and metadata["config"]["meta_batch_size"] == 3
+
+
+def test_checkpoints_load_without_unpickling(trained_run):
+    from safetensors.torch import load_file
+
+    tensors = load_file(trained_run / "checkpoints" / "000004.safetensors")
+    assert "log_std" in tensors and all(t.dtype.is_floating_point for t in tensors.values())
+
+
+def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_run, tmp_path):
+    out = tmp_path / "resumed"
+    assert train(out, "iterations=3") == 0
+    # simulate a crash after iteration 3 but before its checkpoint
+    for suffix in (".json", ".safetensors"):
+        (out / "checkpoints" / f"000003{suffix}").unlink()
+    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--resume", "--set", *TINY, "iterations=4"]) == 0
+    assert [deterministic(r) for r in rows(out)] == [deterministic(r) for r in rows(trained_run)]
+
+
+def test_training_into_an_existing_run_without_resume_is_refused(trained_run, capsys):
+    before = (trained_run / "progress.csv").read_bytes()
+    assert train(trained_run, "iterations=4") == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (trained_run / "progress.csv").read_bytes() == before
+
+
+def test_resume_refuses_a_changed_config(trained_run, capsys):
+    code = main(["train", "navigation2d", "--out", str(trained_run), "--quiet", "--resume", "--set", *TINY, "fast_lr=0.3"])
+    assert code == 2 and "'fast_lr'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [("fast_lrr=0.1", "unknown config key 'fast_lrr'"), ("fast_lr=abc", "'fast_lr' must be a number"),
+     ("hidden_sizes=64", "'hidden_sizes' must be a list of integers"), ("activation=gelu", "'activation' must be one of")],
+)
+def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, message):
+    assert train(tmp_path / "bad", override) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+
+
+def test_unknown_config_name_lists_the_packaged_ones(tmp_path, capsys):
+    assert main(["train", "no-such-config", "--out", str(tmp_path / "x")]) == 2
+    assert "navigation2d" in capsys.readouterr().err
+
+
+def test_adapt_prints_returns_and_writes_json_and_plot(trained_run, tmp_path, capsys):
+    report, figure = tmp_path / "adapt.json", tmp_path / "paths.png"
+    assert main(["adapt", str(trained_run), "--num-tasks", "3", "--steps", "2", "--json", str(report), "--plot", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "95% CI" in out
+    data = json.loads(report.read_text())
+    assert [r["step"] for r in data["returns"]] == [0, 1, 2]
+    assert all(set(r) == {"step", "mean", "ci95"} for r in data["returns"])
+    assert figure.stat().st_size > 10_000
+
+
+def test_adapt_to_a_task_the_user_gives(trained_run, capsys):
+    assert main(["adapt", str(trained_run), "--task", "goal=0.3,-0.2", "--steps", "1"]) == 0
+    assert "1 task(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("task, message", [("goal=0.3", "'goal'"), ("goal=a,b", "--task goal"), ("velocity=1", "'goal'")])
+def test_adapt_rejects_a_bad_task(trained_run, capsys, task, message):
+    assert main(["adapt", str(trained_run), "--task", task]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_adapt_on_a_missing_run_directory(tmp_path, capsys):
+    assert main(["adapt", str(tmp_path / "nothing")]) == 2
+    assert "no run at" in capsys.readouterr().err
+
+
+def test_adapt_on_a_corrupt_checkpoint(trained_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_run, copy)
+    (copy / "checkpoints" / "000004.safetensors").write_bytes(b"not a checkpoint")
+    assert main(["adapt", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "000004.safetensors is unreadable" in err and "Traceback" not in err
+
+
+def test_console_script_and_module_entry_point(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "rlmaml", "adapt", str(tmp_path / "none")], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.startswith("rlmaml: error:")
+    script = Path(sys.executable).parent / "rlmaml"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout

@@ -1,0 +1,58 @@
+"""TRPO pieces, and the meta-update's trust region on real MAML iterations."""
+
+import math
+
+import pytest
+import torch
+
+from rlmaml.metalearner import MAMLSettings, MAMLTRPO
+from rlmaml.policies import GaussianMLPPolicy
+from rlmaml.sampler import BatchSampler
+from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
+
+
+def test_conjugate_gradient_solves_a_positive_definite_system():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(12, 12, generator=gen, dtype=torch.float64)
+    matrix = a @ a.T + 0.5 * torch.eye(12, dtype=torch.float64)
+    b = torch.randn(12, generator=gen, dtype=torch.float64)
+    x = conjugate_gradient(lambda v: matrix @ v, b, iters=40, residual_tol=1e-20)
+    assert torch.allclose(matrix @ x, b, atol=1e-8)
+
+
+def test_trust_region_step_has_the_requested_quadratic_kl():
+    matrix = torch.diag(torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64))
+    step = trust_region_step(torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), matrix @ torch.ones(3, dtype=torch.float64), 0.01)
+    assert 0.5 * step @ matrix @ step == pytest.approx(0.01)
+
+
+def test_line_search_accepts_only_improvement_within_the_trust_region():
+    calls = []
+
+    def evaluate(fraction):
+        calls.append(fraction)
+        return {1.0: (float("nan"), 0.0), 0.5: (-1.0, 0.5), 0.25: (0.5, 0.001), 0.125: (-0.2, 0.004)}[fraction]
+
+    result = backtracking_line_search(evaluate, old_loss=0.0, max_kl=0.01, max_steps=10, backtrack_ratio=0.5)
+    assert result.accepted and result.fraction == 0.125 and result.steps == 4
+    assert calls == [1.0, 0.5, 0.25, 0.125]
+
+
+def test_line_search_keeps_the_old_parameters_when_nothing_is_accepted():
+    result = backtracking_line_search(lambda f: (1.0, 0.0), old_loss=0.0, max_kl=0.01, max_steps=3, backtrack_ratio=0.5)
+    assert not result.accepted and result.fraction == 0.0 and result.steps == 3
+
+
+def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
+    torch.manual_seed(0)
+    model = GaussianMLPPolicy(2, 2, (16, 16), "tanh")
+    learner = MAMLTRPO(model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(max_kl=0.005))
+    for iteration in range(4):
+        before = [p.detach().clone() for p in model.parameters()]
+        stats = learner.step(learner.sample_tasks(4, 0, iteration), 0, iteration, range(4))
+        changed = any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+        assert changed == bool(stats["ls_accepted"])
+        if stats["ls_accepted"]:
+            assert 0.0 <= stats["kl"] <= 0.005
+            assert stats["surrogate_after"] < stats["surrogate_before"]
+        assert all(math.isfinite(v) for v in stats.values())
