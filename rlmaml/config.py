@@ -18,6 +18,7 @@ from rlmaml.errors import UserError
 class Field:
     kind: str  # "int", "float", "bool", "str", "dict", "int_list"
     minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] | None = None
 
 
@@ -33,6 +34,7 @@ RL_SCHEMA: dict[str, Field] = {
     "max_kl": Field("float", minimum=0),
     "cg_iters": Field("int", minimum=1),
     "cg_damping": Field("float", minimum=0),
+    "cg_subsample": Field("float", minimum=0.01, maximum=1),
     "ls_max_steps": Field("int", minimum=1),
     "ls_backtrack_ratio": Field("float", minimum=0),
     "gamma": Field("float", minimum=0),
@@ -109,6 +111,8 @@ def check_value(key: str, value: Any, field: Field) -> Any:
         values = value if field.kind == "int_list" else [value]
         if any(v < field.minimum for v in values):
             raise UserError(f"config key '{key}' must be at least {field.minimum:g}, got {value!r}")
+    if field.maximum is not None and value > field.maximum:
+        raise UserError(f"config key '{key}' must be at most {field.maximum:g}, got {value!r}")
     if field.choices is not None and value not in field.choices:
         raise UserError(f"config key '{key}' must be one of {', '.join(field.choices)}, got {value!r}")
     return value

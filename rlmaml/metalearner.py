@@ -39,6 +39,7 @@ class MAMLSettings:
     ls_backtrack_ratio: float = 0.8
     gamma: float = 0.99
     gae_lambda: float = 1.0
+    cg_subsample: float = 1.0
 
 
 @dataclass
@@ -48,6 +49,14 @@ class Adaptation:
     inner_episodes: list[Episodes]
     post_episodes: Episodes
     trajectory: list[Params]
+
+    def first_tasks(self, count: int) -> Adaptation:
+        head = slice(0, count)
+        return Adaptation(
+            [e.task(head) for e in self.inner_episodes],
+            self.post_episodes.task(head),
+            [{name: p[head] for name, p in params.items()} for params in self.trajectory],
+        )
 
 
 STAGE_TASKS = 1_000_003  # a stage index no inner step reaches: keys the task sampling
@@ -121,6 +130,23 @@ class MAMLTRPO:
 
         return adapt(task_params, inner_loss, len(episodes), self.settings.fast_lr, first_order)[-1]
 
+    def curvature(self, params: Params, adaptation: Adaptation) -> KLCurvature:
+        """Products with the KL's exact curvature through the adaptation, over all tasks or,
+        with cg_subsample < 1, over that fraction of them (rllab's subsampled curvature,
+        per task): those tasks are re-adapted in a graph of their own, so each product
+        costs about that fraction of the exact one."""
+        s = self.settings
+        num_tasks = adaptation.post_episodes.num_tasks
+        keep = max(1, round(s.cg_subsample * num_tasks))
+        if keep < num_tasks:
+            adaptation = adaptation.first_tasks(keep)
+            adapted = self.replay_adaptation(params, adaptation, s.first_order)
+        else:
+            adapted = adaptation.trajectory[-1]
+        post = adaptation.post_episodes
+        weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
+        return KLCurvature(params, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping)
+
     def step(self, tasks: Sequence[dict], seed: int, iteration: int, task_indices: Sequence[int]) -> dict[str, float]:
         """Sample, adapt and make one TRPO meta-update of the model's parameters."""
         s = self.settings
@@ -135,10 +161,7 @@ class MAMLTRPO:
         loss, kl = surrogate_and_kl(self.model, adapted, post, old)
         names = list(params)
         grad = flatten(torch.autograd.grad(loss, [params[n] for n in names], retain_graph=True))
-        weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
-        fisher_product = KLCurvature(
-            params, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping
-        )
+        fisher_product = self.curvature(params, adaptation)
 
         direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
         full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)

@@ -90,3 +90,21 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
     autograd = flatten(torch.autograd.grad(loss, list(theta.values())))
     numeric = central_differences(lambda t: meta_objective(model, t, inner, post, old)[0][0].detach(), theta)
     assert torch.allclose(autograd, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_subsampled_curvature_is_the_exact_curvature_of_the_first_tasks(tiny_policy, nav_tasks):
+    from rlmaml.metalearner import Adaptation, MAMLSettings, MAMLTRPO
+
+    theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
+    learner = MAMLTRPO(tiny_policy, sampler=None, settings=MAMLSettings(fast_lr=LR, cg_subsample=0.6, cg_damping=0.0))
+    (_, _), adapted = meta_objective(tiny_policy, theta, inner, post, old)
+    product = learner.curvature(theta, Adaptation(inner, post, [expand_to_tasks(theta, 3), adapted]))
+    head = Adaptation(inner, post, []).first_tasks(2)
+    old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
+
+    def kl_of_flat(flat):
+        return meta_objective(tiny_policy, unflatten(flat, theta), head.inner_episodes, head.post_episodes, old_head)[0][1]
+
+    hessian = torch.autograd.functional.hessian(kl_of_flat, flatten(theta).detach())
+    v = torch.randn(hessian.shape[0], dtype=torch.float64)
+    assert torch.allclose(product(v), hessian @ v, rtol=1e-7, atol=1e-10)
