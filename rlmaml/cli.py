@@ -50,8 +50,10 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     config, policy, metadata = load_trained_policy(Path(args.run_dir))
     tasks: Any = [parse_task(args.task)] if args.task else args.num_tasks
     result = adapt_and_measure(config, policy, tasks, args.steps, args.seed)
-    print(f"{config['env']}: {len(result.tasks)} task(s), {config['fast_batch_size']} episodes per step, "
-          f"policy after {metadata.get('iterations_done', '?')} meta-iterations")
+    print(
+        f"{config['env']}: {len(result.tasks)} task(s), {config['fast_batch_size']} episodes per step, "
+        f"policy after {metadata.get('iterations_done', '?')} meta-iterations"
+    )
     print(f"{'step':>4}  {'mean return':>12}  {'95% CI':>8}")
     for r in result.returns:
         print(f"{r.step:>4}  {r.mean:>12.2f}  {'±' + format(r.ci95, '.2f'):>8}")
@@ -78,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="meta-train from a config")
     train.add_argument("config", help="a YAML path or the name of a packaged config, e.g. navigation2d")
     train.add_argument("--out", help="run directory (default runs/NAME-TIMESTAMP)")
-    train.add_argument("--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys")
+    train.add_argument(
+        "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
+    )
     train.add_argument("--seed", type=int, help="shorthand for --set seed=N")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -45,10 +45,6 @@ class Episodes:
             },
         )
 
-    def per_task(self) -> tuple[torch.Tensor, ...]:
-        """Views with the task dimension first, the layout `call_per_task` maps over."""
-        return self.observations.movedim(1, 0), self.actions.movedim(1, 0)
-
 
 def masked_task_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of values [T, M, E] over the unmasked steps of each task, shape [M]."""

@@ -3,7 +3,6 @@ and the MAML core. Task-batched parameters carry a leading task dimension."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -48,6 +47,3 @@ def unflatten(vector: torch.Tensor, like: Params) -> Params:
         out[name] = vector[start : start + p.numel()].view_as(p)
         start += p.numel()
     return out
-
-
-LossFn = Callable[[Params], torch.Tensor]

@@ -17,10 +17,10 @@ from torch import nn
 
 from rlmaml.advantages import compute_advantages
 from rlmaml.baseline import LinearFeatureBaseline
+from rlmaml.curvature import KLCurvature
 from rlmaml.episodes import Episodes
 from rlmaml.functional import Params, detach, expand_to_tasks, flatten, parameters_of, unflatten
 from rlmaml.maml import adapt
-from rlmaml.curvature import KLCurvature
 from rlmaml.objectives import InnerObjective, OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
 from rlmaml.sampler import BatchSampler
 from rlmaml.timing import Stopwatch

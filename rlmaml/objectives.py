@@ -32,9 +32,6 @@ def reinforce_loss(model: nn.Module, task_params: Params, episodes: Episodes) ->
     return -masked_task_mean(log_prob * episodes.advantages, episodes.mask).sum()
 
 
-INNER_OBJECTIVES: dict[str, InnerObjective] = {"reinforce": reinforce_loss}
-
-
 @dataclass
 class OldPolicy:
     """The sampling policy's outputs on its own episodes, held fixed during a meta-update."""

@@ -25,7 +25,7 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
             mask = episodes.mask[:, i].numpy().astype(bool)
             for e in range(obs.shape[1]):
                 xy = obs[mask[:, e], e]
-                label = (f"before adaptation" if step == 0 else f"after {step} step(s)") if e == 0 else None
+                label = ("before adaptation" if step == 0 else f"after {step} step(s)") if e == 0 else None
                 ax.plot(xy[:, 0], xy[:, 1], color=color, alpha=0.35, linewidth=1, label=label)
         goal = result.tasks[i]["goal"]
         ax.plot(0, 0, "ks", label="start")

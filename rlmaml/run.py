@@ -75,5 +75,7 @@ def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolic
     try:
         policy.load_state_dict(tensors)
     except RuntimeError as error:
-        raise UserError(f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}") from None
+        raise UserError(
+            f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}"
+        ) from None
     return config, policy, metadata

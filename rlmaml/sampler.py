@@ -55,7 +55,9 @@ class BatchSampler:
             env.close()
         self._envs.clear()
 
-    def sample(self, model: nn.Module, task_params: Params, tasks: Sequence[dict], seed_keys: Sequence[SeedKey]) -> Episodes:
+    def sample(
+        self, model: nn.Module, task_params: Params, tasks: Sequence[dict], seed_keys: Sequence[SeedKey]
+    ) -> Episodes:
         """Roll out task i's episodes with task_params[...][i]; `seed_keys[i]` seeds them."""
         num_tasks, per_task = len(tasks), self.episodes_per_task
         env = self.env_for(num_tasks)

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from rlmaml.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rlmaml.errors import UserError
 from rlmaml.logger import ProgressLog
-from rlmaml.metalearner import MAMLSettings, MAMLTRPO
+from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.run import build_policy, check_resumable, read_run_config, write_config
 from rlmaml.sampler import BatchSampler
 
@@ -62,7 +62,12 @@ class RLTrainer:
         self.wall_offset = float(metadata["wall_time"])
 
     def _save(self, iterations_done: int, wall_time: float) -> None:
-        metadata = {"iterations_done": iterations_done, "env_steps": self.env_steps, "wall_time": wall_time, "config": self.config}
+        metadata = {
+            "iterations_done": iterations_done,
+            "env_steps": self.env_steps,
+            "wall_time": wall_time,
+            "config": self.config,
+        }
         save_checkpoint(self.run_dir, iterations_done, self.policy.state_dict(), metadata)
 
     def run(self) -> None:

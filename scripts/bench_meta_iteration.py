@@ -17,8 +17,8 @@ import time
 import torch
 
 from rlmaml.config import load_config
-from rlmaml.run import build_policy
 from rlmaml.metalearner import MAMLTRPO
+from rlmaml.run import build_policy
 from rlmaml.sampler import BatchSampler
 from rlmaml.trainer import settings_from
 
@@ -36,9 +36,11 @@ def main() -> None:
     policy = build_policy(config)
     sampler = BatchSampler(config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"])
     learner = MAMLTRPO(policy, sampler, settings_from(config))
-    print(f"{args.config}: {config['meta_batch_size']} tasks x {config['fast_batch_size']} episodes x "
-          f"{config['horizon']} steps, {config['num_steps']} inner step(s), first_order={config['first_order']}, "
-          f"cg_iters={config['cg_iters']}, torch threads={torch.get_num_threads()}")
+    print(
+        f"{args.config}: {config['meta_batch_size']} tasks x {config['fast_batch_size']} episodes x "
+        f"{config['horizon']} steps, {config['num_steps']} inner step(s), first_order={config['first_order']}, "
+        f"cg_iters={config['cg_iters']}, torch threads={torch.get_num_threads()}"
+    )
     columns = ("total", "time_sampling", "time_adaptation", "time_meta_update")
     measured: dict[str, list[float]] = {c: [] for c in columns}
     for iteration in range(args.iterations + 1):
@@ -46,19 +48,27 @@ def main() -> None:
         tasks = learner.sample_tasks(config["meta_batch_size"], config["seed"], iteration)
         stats = learner.step(tasks, config["seed"], iteration, range(config["meta_batch_size"]))
         stats["total"] = time.perf_counter() - start
-        print(f"iteration {iteration:3d}{' (warm-up)' if iteration == 0 else ''}: "
-              + "  ".join(f"{c.removeprefix('time_')} {stats[c]:.3f}s" for c in columns)
-              + f"  return {stats['return_before']:.1f} -> {stats['return_after']:.1f}")
+        print(
+            f"iteration {iteration:3d}{' (warm-up)' if iteration == 0 else ''}: "
+            + "  ".join(f"{c.removeprefix('time_')} {stats[c]:.3f}s" for c in columns)
+            + f"  return {stats['return_before']:.1f} -> {stats['return_after']:.1f}"
+        )
         if iteration > 0:
             for c in columns:
                 measured[c].append(stats[c])
     medians = {c: statistics.median(v) for c, v in measured.items()}
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"median over {args.iterations} iterations: " + "  ".join(f"{c.removeprefix('time_')} {medians[c]:.3f}s" for c in columns))
+    print(
+        f"median over {args.iterations} iterations: "
+        + "  ".join(f"{c.removeprefix('time_')} {medians[c]:.3f}s" for c in columns)
+    )
     print(f"peak resident memory: {peak_mib:.0f} MiB")
     if args.config in REFERENCE_SECONDS and not args.set:
         ref = REFERENCE_SECONDS[args.config]
-        print(f"reference implementation (figure quoted in issue 2, not run here): {ref:.1f}s -> {ref / medians['total']:.1f}x faster")
+        print(
+            f"reference implementation (issue 2's figure, not run here): {ref:.1f}s, "
+            f"{ref / medians['total']:.1f}x the speed"
+        )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,16 @@ def test_train_writes_config_progress_tensorboard_and_checkpoints(trained_run):
     assert (trained_run / "config.yaml").is_file()
     table = rows(trained_run)
     assert [int(r["iteration"]) for r in table] == [0, 1, 2, 3]
-    for column in ("env_steps", "wall_time", "return_before", "return_after", "kl", "surrogate_before", "surrogate_after", "ls_steps"):
+    for column in (
+        "env_steps",
+        "wall_time",
+        "return_before",
+        "return_after",
+        "kl",
+        "surrogate_before",
+        "surrogate_after",
+        "ls_steps",
+    ):
         assert column in table[0]
     assert list((trained_run / "tensorboard").glob("events.out.tfevents.*"))
     names = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
@@ -59,7 +68,9 @@ def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_r
     # simulate a crash after iteration 3 but before its checkpoint
     for suffix in (".json", ".safetensors"):
         (out / "checkpoints" / f"000003{suffix}").unlink()
-    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--resume", "--set", *TINY, "iterations=4"]) == 0
+    assert (
+        main(["train", "navigation2d", "--out", str(out), "--quiet", "--resume", "--set", *TINY, "iterations=4"]) == 0
+    )
     assert [deterministic(r) for r in rows(out)] == [deterministic(r) for r in rows(trained_run)]
 
 
@@ -71,14 +82,20 @@ def test_training_into_an_existing_run_without_resume_is_refused(trained_run, ca
 
 
 def test_resume_refuses_a_changed_config(trained_run, capsys):
-    code = main(["train", "navigation2d", "--out", str(trained_run), "--quiet", "--resume", "--set", *TINY, "fast_lr=0.3"])
+    code = main(
+        ["train", "navigation2d", "--out", str(trained_run), "--quiet", "--resume", "--set", *TINY, "fast_lr=0.3"]
+    )
     assert code == 2 and "'fast_lr'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "override, message",
-    [("fast_lrr=0.1", "unknown config key 'fast_lrr'"), ("fast_lr=abc", "'fast_lr' must be a number"),
-     ("hidden_sizes=64", "'hidden_sizes' must be a list of integers"), ("activation=gelu", "'activation' must be one of")],
+    [
+        ("fast_lrr=0.1", "unknown config key 'fast_lrr'"),
+        ("fast_lr=abc", "'fast_lr' must be a number"),
+        ("hidden_sizes=64", "'hidden_sizes' must be a list of integers"),
+        ("activation=gelu", "'activation' must be one of"),
+    ],
 )
 def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, message):
     assert train(tmp_path / "bad", override) == 2
@@ -94,7 +111,23 @@ def test_unknown_config_name_lists_the_packaged_ones(tmp_path, capsys):
 
 def test_adapt_prints_returns_and_writes_json_and_plot(trained_run, tmp_path, capsys):
     report, figure = tmp_path / "adapt.json", tmp_path / "paths.png"
-    assert main(["adapt", str(trained_run), "--num-tasks", "3", "--steps", "2", "--json", str(report), "--plot", str(figure)]) == 0
+    assert (
+        main(
+            [
+                "adapt",
+                str(trained_run),
+                "--num-tasks",
+                "3",
+                "--steps",
+                "2",
+                "--json",
+                str(report),
+                "--plot",
+                str(figure),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "95% CI" in out
     data = json.loads(report.read_text())
@@ -108,7 +141,9 @@ def test_adapt_to_a_task_the_user_gives(trained_run, capsys):
     assert "1 task(s)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("task, message", [("goal=0.3", "'goal'"), ("goal=a,b", "--task goal"), ("velocity=1", "'goal'")])
+@pytest.mark.parametrize(
+    "task, message", [("goal=0.3", "'goal'"), ("goal=a,b", "--task goal"), ("velocity=1", "'goal'")]
+)
 def test_adapt_rejects_a_bad_task(trained_run, capsys, task, message):
     assert main(["adapt", str(trained_run), "--task", task]) == 2
     assert message in capsys.readouterr().err
@@ -131,7 +166,9 @@ def test_adapt_on_a_corrupt_checkpoint(trained_run, tmp_path, capsys):
 
 
 def test_console_script_and_module_entry_point(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "rlmaml", "adapt", str(tmp_path / "none")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "rlmaml", "adapt", str(tmp_path / "none")], capture_output=True, text=True
+    )
     assert result.returncode == 2 and result.stderr.startswith("rlmaml: error:")
     script = Path(sys.executable).parent / "rlmaml"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)

@@ -1,9 +1,10 @@
 """The second-order meta-gradient and the TRPO curvature products, checked numerically."""
 
+import gymnasium as gym
 import pytest
 import torch
+from conftest import sample_fixed_episodes
 from stable_baselines3.common.policies import ActorCriticPolicy
-import gymnasium as gym
 
 from rlmaml.curvature import KLCurvature
 from rlmaml.functional import expand_to_tasks, flatten, parameters_of, unflatten
@@ -11,15 +12,15 @@ from rlmaml.maml import adapt
 from rlmaml.objectives import OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
 from rlmaml.sb3 import SB3GaussianPolicy
 
-from conftest import sample_fixed_episodes
-
 LR = 0.5
 
 
 def meta_objective(model, theta, inner_episodes, post, old, first_order=False):
     """(surrogate, kl) after len(inner_episodes) inner steps, as a function of theta."""
     task_params = expand_to_tasks(theta, post.num_tasks)
-    steps = adapt(task_params, lambda p, k: reinforce_loss(model, p, inner_episodes[k]), len(inner_episodes), LR, first_order)
+    steps = adapt(
+        task_params, lambda p, k: reinforce_loss(model, p, inner_episodes[k]), len(inner_episodes), LR, first_order
+    )
     return surrogate_and_kl(model, steps[-1], post, old), steps[-1]
 
 
@@ -84,8 +85,13 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
     sb3 = ActorCriticPolicy(space, space, lambda _: 1e-3, net_arch=[5], activation_fn=torch.nn.Tanh)
     model = SB3GaussianPolicy(sb3).double()
     theta, inner, post, old = problem(model, nav_tasks, num_steps=1)
-    assert set(theta) == {"policy.log_std", "policy.mlp_extractor.policy_net.0.weight",
-                          "policy.mlp_extractor.policy_net.0.bias", "policy.action_net.weight", "policy.action_net.bias"}
+    assert set(theta) == {
+        "policy.log_std",
+        "policy.mlp_extractor.policy_net.0.weight",
+        "policy.mlp_extractor.policy_net.0.bias",
+        "policy.action_net.weight",
+        "policy.action_net.bias",
+    }
     (loss, _), _ = meta_objective(model, theta, inner, post, old)
     autograd = flatten(torch.autograd.grad(loss, list(theta.values())))
     numeric = central_differences(lambda t: meta_objective(model, t, inner, post, old)[0][0].detach(), theta)
@@ -93,7 +99,7 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
 
 
 def test_subsampled_curvature_is_the_exact_curvature_of_the_first_tasks(tiny_policy, nav_tasks):
-    from rlmaml.metalearner import Adaptation, MAMLSettings, MAMLTRPO
+    from rlmaml.metalearner import MAMLTRPO, Adaptation, MAMLSettings
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
     learner = MAMLTRPO(tiny_policy, sampler=None, settings=MAMLSettings(fast_lr=LR, cg_subsample=0.6, cg_damping=0.0))
@@ -103,7 +109,9 @@ def test_subsampled_curvature_is_the_exact_curvature_of_the_first_tasks(tiny_pol
     old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
 
     def kl_of_flat(flat):
-        return meta_objective(tiny_policy, unflatten(flat, theta), head.inner_episodes, head.post_episodes, old_head)[0][1]
+        return meta_objective(tiny_policy, unflatten(flat, theta), head.inner_episodes, head.post_episodes, old_head)[
+            0
+        ][1]
 
     hessian = torch.autograd.functional.hessian(kl_of_flat, flatten(theta).detach())
     v = torch.randn(hessian.shape[0], dtype=torch.float64)

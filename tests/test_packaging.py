@@ -22,15 +22,31 @@ def test_installed_package_maps_envs_to_rlmaml_envs(tmp_path):
 
 def test_built_wheel_contains_rlmaml_envs_and_no_top_level_envs(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next(tmp_path.glob("rlmaml-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "rlmaml/envs/navigation.py" in names and "rlmaml/configs/navigation2d.yaml" in names
     assert not any(name.startswith("envs/") for name in names)
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     module_file, top_level = run_probe(tmp_path, env)
     assert Path(module_file).is_relative_to(target) and top_level == "None"

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rlmaml.metalearner import MAMLSettings, MAMLTRPO
+from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.policies import GaussianMLPPolicy
 from rlmaml.sampler import BatchSampler
 from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
@@ -22,7 +22,9 @@ def test_conjugate_gradient_solves_a_positive_definite_system():
 
 def test_trust_region_step_has_the_requested_quadratic_kl():
     matrix = torch.diag(torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64))
-    step = trust_region_step(torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), matrix @ torch.ones(3, dtype=torch.float64), 0.01)
+    step = trust_region_step(
+        torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), matrix @ torch.ones(3, dtype=torch.float64), 0.01
+    )
     assert 0.5 * step @ matrix @ step == pytest.approx(0.01)
 
 
