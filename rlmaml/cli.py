@@ -73,6 +73,21 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         plot_navigation(result, Path(args.plot))
 
 
+def count(minimum: int):
+    """An argparse type: an integer of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlmaml", description="Model-Agnostic Meta-Learning for RL")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,17 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
     )
-    train.add_argument("--seed", type=int, help="shorthand for --set seed=N")
+    train.add_argument("--seed", type=count(0), help="shorthand for --set seed=N")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
     adapt = commands.add_parser("adapt", help="adapt a meta-trained policy to new tasks")
     adapt.add_argument("run_dir", help="a run directory written by `rlmaml train`")
-    adapt.add_argument("--num-tasks", type=int, default=40, help="new tasks to sample (default 40)")
-    adapt.add_argument("--steps", type=int, default=3, help="policy-gradient steps (default 3)")
+    adapt.add_argument("--num-tasks", type=count(1), default=40, help="new tasks to sample (default 40)")
+    adapt.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
     adapt.add_argument("--task", nargs="+", metavar="KEY=VALUE", help="one task instead, e.g. goal=0.3,-0.2")
-    adapt.add_argument("--seed", type=int, default=0, help="seed of the evaluation tasks and episodes")
+    adapt.add_argument("--seed", type=count(0), default=0, help="seed of the evaluation tasks and episodes")
     adapt.add_argument("--json", help="write the returns per step to this JSON file")
     adapt.add_argument("--plot", help="draw 2D-navigation trajectories to this image file")
     adapt.set_defaults(run=cmd_adapt)
@@ -102,10 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("num_tasks", "steps"):
-        if getattr(args, name, 1) is not None and getattr(args, name, 1) < (1 if name == "num_tasks" else 0):
-            print(f"rlmaml: error: --{name.replace('_', '-')} must be positive", file=sys.stderr)
-            return 2
     try:
         args.run(args)
     except (UserError, ValueError) as error:
