@@ -31,7 +31,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     import time
 
     from rlmaml.config import load_config
-    from rlmaml.trainer import RLTrainer
+    from rlmaml.rl_experiment import RLExperiment
+    from rlmaml.trainer import Trainer
 
     overrides = [pair for group in args.set for pair in group]
     if args.seed is not None:
@@ -39,7 +40,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     config = load_config(args.config, overrides)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    RLTrainer(config, out, resume=args.resume, show_progress=not args.quiet).run()
+    Trainer(config, out, RLExperiment(config), resume=args.resume, show_progress=not args.quiet).run()
     print(f"run written to {out}")
 
 

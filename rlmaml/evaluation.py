@@ -14,7 +14,7 @@ from rlmaml.episodes import Episodes
 from rlmaml.functional import parameters_of
 from rlmaml.metalearner import MAMLTRPO
 from rlmaml.sampler import BatchSampler
-from rlmaml.trainer import settings_from
+from rlmaml.rl_experiment import settings_from
 
 # Evaluation draws its tasks and episodes from a stream no training iteration uses.
 EVALUATION_ITERATION = 2**31 - 1

@@ -73,7 +73,7 @@ def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolic
     tensors, metadata = load_checkpoint(checkpoint)
     policy = build_policy(config)
     try:
-        policy.load_state_dict(tensors)
+        policy.load_state_dict({k.removeprefix("policy."): t for k, t in tensors.items() if k.startswith("policy.")})
     except RuntimeError as error:
         raise UserError(
             f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}"

@@ -17,10 +17,7 @@ import time
 import torch
 
 from rlmaml.config import load_config
-from rlmaml.metalearner import MAMLTRPO
-from rlmaml.run import build_policy
-from rlmaml.sampler import BatchSampler
-from rlmaml.trainer import settings_from
+from rlmaml.rl_experiment import RLExperiment
 
 REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-RL, 2 cores, median of 60
 
@@ -33,9 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_config(args.config, args.set)
-    policy = build_policy(config)
-    sampler = BatchSampler(config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"])
-    learner = MAMLTRPO(policy, sampler, settings_from(config))
+    experiment = RLExperiment(config)
     print(
         f"{args.config}: {config['meta_batch_size']} tasks x {config['fast_batch_size']} episodes x "
         f"{config['horizon']} steps, {config['num_steps']} inner step(s), first_order={config['first_order']}, "
@@ -45,8 +40,7 @@ def main() -> None:
     measured: dict[str, list[float]] = {c: [] for c in columns}
     for iteration in range(args.iterations + 1):
         start = time.perf_counter()
-        tasks = learner.sample_tasks(config["meta_batch_size"], config["seed"], iteration)
-        stats = learner.step(tasks, config["seed"], iteration, range(config["meta_batch_size"]))
+        stats = experiment.run_iteration(iteration)
         stats["total"] = time.perf_counter() - start
         print(
             f"iteration {iteration:3d}{' (warm-up)' if iteration == 0 else ''}: "

@@ -59,7 +59,7 @@ def test_checkpoints_load_without_unpickling(trained_run):
     from safetensors.torch import load_file
 
     tensors = load_file(trained_run / "checkpoints" / "000004.safetensors")
-    assert "log_std" in tensors and all(t.dtype.is_floating_point for t in tensors.values())
+    assert "policy.log_std" in tensors and all(t.dtype.is_floating_point for t in tensors.values())
 
 
 def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_run, tmp_path):

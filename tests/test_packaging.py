@@ -1,6 +1,7 @@
 """envs/ installs as rlmaml.envs, never as a top-level `envs` (a popular PyPI name)."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,6 +22,8 @@ def test_installed_package_maps_envs_to_rlmaml_envs(tmp_path):
 
 
 def test_built_wheel_contains_rlmaml_envs_and_no_top_level_envs(tmp_path):
+    source = tmp_path / "source"  # build a copy: setuptools writes build/ beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "runs", "*.egg-info", "__pycache__"))
     subprocess.run(
         [
             sys.executable,

@@ -1,0 +1,65 @@
+"""Meta-RL as an experiment for the trainer: MAML-TRPO on a task-distribution env."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rlmaml.metalearner import MAMLSettings, MAMLTRPO
+from rlmaml.run import build_policy
+from rlmaml.sampler import BatchSampler
+
+POLICY_PREFIX = "policy."
+
+
+def settings_from(config: dict[str, Any]) -> MAMLSettings:
+    return MAMLSettings(**{name: config[name] for name in MAMLSettings.__dataclass_fields__})
+
+
+class RLExperiment:
+    columns = (
+        "env_steps",
+        "return_before",
+        "return_after",
+        "kl",
+        "surrogate_before",
+        "surrogate_after",
+        "ls_steps",
+        "ls_accepted",
+        "time_sampling",
+        "time_adaptation",
+        "time_meta_update",
+    )
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.policy = build_policy(config)
+        self.sampler = BatchSampler(config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"])
+        self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config))
+        self.env_steps = 0.0
+
+    def run_iteration(self, iteration: int) -> dict[str, float]:
+        c = self.config
+        tasks = self.learner.sample_tasks(c["meta_batch_size"], c["seed"], iteration)
+        stats = self.learner.step(tasks, c["seed"], iteration, range(c["meta_batch_size"]))
+        self.env_steps += stats["env_steps"]
+        return {**stats, "env_steps": self.env_steps}
+
+    def progress_text(self, stats: dict[str, float]) -> str:
+        return f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"
+
+    def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors = {POLICY_PREFIX + name: t for name, t in self.policy.state_dict().items()}
+        return tensors, {"env_steps": self.env_steps}
+
+    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(policy_weights(tensors))
+        self.env_steps = float(state["env_steps"])
+
+    def close(self) -> None:
+        self.sampler.close()
+
+
+def policy_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {name.removeprefix(POLICY_PREFIX): t for name, t in tensors.items() if name.startswith(POLICY_PREFIX)}
