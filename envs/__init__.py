@@ -19,3 +19,8 @@ def _register(name: str, module: str, env_class: str, vector_class: str, max_epi
 
 
 _register("Navigation2D-v0", "navigation", "Navigation2DEnv", "Navigation2DVectorEnv", 100)
+_register("HalfCheetahVel-v0", "half_cheetah", "HalfCheetahVelEnv", "HalfCheetahVelVectorEnv", 200)
+_register("HalfCheetahDir-v0", "half_cheetah", "HalfCheetahDirEnv", "HalfCheetahDirVectorEnv", 200)
+_register("AntVel-v0", "ant", "AntVelEnv", "AntVelVectorEnv", 200)
+_register("AntDir-v0", "ant", "AntDirEnv", "AntDirVectorEnv", 200)
+_register("AntGoal-v0", "ant", "AntGoalEnv", "AntGoalVectorEnv", 200)

@@ -1,0 +1,46 @@
+"""What a locomotion robot contributes to an env: its model, observation, health and the
+task-independent part of the reward.
+
+Every method works on a batch (leading axis = sub-env): the single env calls them on a batch
+of one and the batched env on all sub-envs, so both do the same arithmetic bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+from gymnasium.envs.mujoco.mujoco_env import expand_model_path
+
+
+class Robot:
+    """A model shipped with Gymnasium, a control cost and no contact terms; subclasses add their own."""
+
+    xml_file: str  # a model shipped with Gymnasium
+    excluded_qpos: int  # leading qpos entries left out of the observation
+    ctrl_cost_weight: float
+    camera_config: ClassVar[dict[str, float]] = {"distance": 4.0}  # as Gymnasium's v5 envs
+
+    def model_path(self) -> str:
+        return expand_model_path(self.xml_file)
+
+    def build_model(self) -> mujoco.MjModel:
+        return mujoco.MjModel.from_xml_path(self.model_path())
+
+    def observation_size(self, model: mujoco.MjModel) -> int:
+        contact = self.contact_forces(np.zeros((1, model.nsensordata)))
+        return self.observe(np.zeros((1, model.nq)), np.zeros((1, model.nv)), contact).shape[1]
+
+    def contact_forces(self, sensordata: np.ndarray) -> np.ndarray:
+        """Contact features (N, k) from the sensor readings of a physics step; none by default."""
+        return sensordata[:, :0]
+
+    def observe(self, qpos: np.ndarray, qvel: np.ndarray, contact: np.ndarray) -> np.ndarray:
+        return np.concatenate((qpos[:, self.excluded_qpos :], qvel, contact), axis=1)
+
+    def reward(self, action: np.ndarray, contact: np.ndarray) -> np.ndarray:
+        return -self.ctrl_cost_weight * np.sum(action * action, axis=1)
+
+    def healthy(self, qpos: np.ndarray) -> np.ndarray:
+        return np.ones(len(qpos), dtype=bool)
