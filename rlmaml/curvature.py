@@ -6,8 +6,12 @@ policy's (mean, log_std) on every step. At theta_old the gradient of the KL with
 those outputs is zero, so its Hessian is exactly J^T G^T H G J, where J = d phi / d theta
 (the adaptation's Jacobian), G = d out / d phi and H the KL's Hessian in the outputs, which
 for diagonal Gaussians is diagonal: 1 / std^2 for the mean and 2 for log_std. Multiplying
-the factors in turn (G by forward mode) skips the third- and second-order terms that
+the factors in turn skips the third- and second-order terms that
 differentiating the KL gradient twice would compute only to multiply them by zero.
+
+The forward products J v and G u come from the graphs of the linear maps w -> J^T w and
+c -> G^T c, built once per meta-update: d(J^T w . v)/dw = J v. On CPU this measured about
+three times faster than forward-mode (torch.func.jvp) for G u.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch.func import jvp
 
 from rlmaml.functional import Params, flatten, unflatten
 
@@ -25,49 +28,64 @@ PolicyOutputs = Callable[[Params], tuple[torch.Tensor, torch.Tensor]]
 class KLCurvature:
     """v -> (J^T G^T H G J + damping I) v on flat vectors of the meta-parameters.
 
-    `meta_params` are the leaves theta; `adapted` the task-batched parameters phi(theta),
-    still attached to their graph; `outputs_of` maps phi to (mean, log_std) on the episodes;
-    `weights` ([T, M, E], broadcast over actions) is each step's weight in the mean KL.
+    `task_params` are the per-task views of the meta-parameters theta that the adaptation
+    started from (`expand_to_tasks`), `adapted` the adapted parameters phi, still attached
+    to their graph; J is block-diagonal over tasks in these views. `outputs_of` maps phi to
+    (mean, log_std) on the episodes; `weights` ([T, M, E], broadcast over actions) is each
+    step's weight in the mean KL. `symmetric_jacobian` says each task's block is symmetric,
+    true of one gradient step with a scalar step size (J_i = I - lr * Hessian_i) and of
+    first-order MAML (J_i = I): J^T w then takes the cheaper forward-product path.
     """
 
     def __init__(
         self,
-        meta_params: Params,
+        task_params: Params,
         adapted: Params,
         outputs_of: PolicyOutputs,
         weights: torch.Tensor,
         damping: float,
+        symmetric_jacobian: bool = False,
     ) -> None:
-        self.meta_params = meta_params
         self.damping = damping
-        self._outputs_of = outputs_of
-        self._meta = list(meta_params.values())
+        self.symmetric_jacobian = symmetric_jacobian
+        self._views = list(task_params.values())
+        self._shapes = {name: p.shape[1:] for name, p in task_params.items()}
         self._adapted = list(adapted.values())
         self._phi = {name: p.detach().requires_grad_() for name, p in adapted.items()}
         self._outputs = outputs_of(self._phi)
         mean_weight = weights.unsqueeze(-1) * torch.exp(-2 * self._outputs[1].detach())
         self._output_hessian = (mean_weight, 2 * weights.unsqueeze(-1))
-        # J^T w is linear in w: its graph, built once, gives J v = d(J^T w . v)/dw.
-        self._cotangent = [torch.zeros_like(p, requires_grad=True) for p in self._adapted]
-        self._jacobian_t = torch.autograd.grad(
-            self._adapted, self._meta, grad_outputs=self._cotangent, create_graph=True
-        )
+        self._cotangent, self._jacobian_t = transpose_graph(self._adapted, self._views)
+        phi = list(self._phi.values())
+        self._output_cotangent, self._output_jacobian_t = transpose_graph(list(self._outputs), phi)
 
     def jacobian_product(self, vector: list[torch.Tensor]) -> list[torch.Tensor]:
-        return list(torch.autograd.grad(self._jacobian_t, self._cotangent, grad_outputs=vector, retain_graph=True))
+        """J v, per task, for per-task vectors."""
+        return list(torch.autograd.grad(self._jacobian_t, self._cotangent, vector, retain_graph=True))
 
     def jacobian_t_product(self, vector: list[torch.Tensor]) -> list[torch.Tensor]:
-        return list(torch.autograd.grad(self._adapted, self._meta, grad_outputs=vector, retain_graph=True))
+        """J^T w, per task, for per-task vectors."""
+        if self.symmetric_jacobian:
+            return self.jacobian_product(vector)
+        return list(torch.autograd.grad(self._adapted, self._views, vector, retain_graph=True))
 
     def fisher_product(self, vector: list[torch.Tensor]) -> list[torch.Tensor]:
-        """The KL's Hessian in phi times `vector`: G^T H G u, G u by forward mode."""
-        primal = {name: p.detach() for name, p in self._phi.items()}
-        tangent = dict(zip(primal, vector))
-        _, output_tangents = jvp(self._outputs_of, (primal,), (tangent,))
+        """The KL's Hessian in phi times `vector`: G^T H G u."""
+        output_tangents = torch.autograd.grad(
+            self._output_jacobian_t, self._output_cotangent, vector, retain_graph=True
+        )
         cotangents = [h * t for h, t in zip(self._output_hessian, output_tangents)]
         return list(torch.autograd.grad(self._outputs, list(self._phi.values()), cotangents, retain_graph=True))
 
     def __call__(self, vector: torch.Tensor) -> torch.Tensor:
-        v = list(unflatten(vector, self.meta_params).values())
-        product = self.jacobian_t_product(self.fisher_product(self.jacobian_product(v)))
-        return flatten(product) + self.damping * vector
+        shared = unflatten(vector, self._shapes)
+        per_task = [v.expand_as(view) for v, view in zip(shared.values(), self._views)]
+        product = self.jacobian_t_product(self.fisher_product(self.jacobian_product(per_task)))
+        return flatten([p.sum(0) for p in product]) + self.damping * vector
+
+
+def transpose_graph(outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> tuple[list[torch.Tensor], tuple]:
+    """(w, J^T w) for the Jacobian J of outputs in inputs, with w a placeholder cotangent:
+    J^T w is linear in w, so differentiating it along v gives J v."""
+    cotangent = [torch.zeros_like(o, requires_grad=True) for o in outputs]
+    return cotangent, torch.autograd.grad(outputs, inputs, grad_outputs=cotangent, create_graph=True)

@@ -13,8 +13,8 @@ from torch import nn
 from rlmaml.episodes import Episodes
 from rlmaml.functional import parameters_of
 from rlmaml.metalearner import MAMLTRPO
-from rlmaml.sampler import BatchSampler
 from rlmaml.rl_experiment import settings_from
+from rlmaml.sampler import BatchSampler
 
 # Evaluation draws its tasks and episodes from a stream no training iteration uses.
 EVALUATION_ITERATION = 2**31 - 1

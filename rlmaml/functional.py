@@ -27,11 +27,12 @@ def detach(params: Params) -> Params:
     return {name: p.detach() for name, p in params.items()}
 
 
-def call_per_task(model: nn.Module, task_params: Params, *inputs: torch.Tensor) -> Any:
-    """Run `model` with task i's parameters on inputs[...][i], for all tasks at once."""
+def call_per_task(model: nn.Module, task_params: Params, *inputs: torch.Tensor, **options: Any) -> Any:
+    """Run `model` with task i's parameters on inputs[...][i], for all tasks at once.
+    `options` go to every call as they are (not split by task), e.g. an inner-step index."""
 
     def call(params: Params, *args: torch.Tensor) -> Any:
-        return functional_call(model, params, args)
+        return functional_call(model, params, args, options)
 
     return vmap(call)(task_params, *inputs)
 
@@ -41,9 +42,12 @@ def flatten(tensors: dict[str, torch.Tensor] | list[torch.Tensor]) -> torch.Tens
     return torch.cat([t.reshape(-1) for t in values])
 
 
-def unflatten(vector: torch.Tensor, like: Params) -> Params:
+def unflatten(vector: torch.Tensor, like: dict[str, torch.Tensor] | dict[str, torch.Size]) -> Params:
+    """Split a flat vector into tensors shaped like `like`'s tensors (or shapes)."""
     out, start = {}, 0
-    for name, p in like.items():
-        out[name] = vector[start : start + p.numel()].view_as(p)
-        start += p.numel()
+    for name, item in like.items():
+        shape = item.shape if isinstance(item, torch.Tensor) else item
+        size = shape.numel()
+        out[name] = vector[start : start + size].view(shape)
+        start += size
     return out

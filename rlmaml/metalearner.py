@@ -120,15 +120,15 @@ class MAMLTRPO:
         post = self.sample(trajectory[-1], tasks, post_keys)
         return Adaptation(inner_episodes, post, trajectory)
 
-    def replay_adaptation(self, params: Params, adaptation: Adaptation, first_order: bool) -> Params:
-        """The adapted parameters for new meta-parameters, on the episodes already sampled."""
+    def replay_adaptation(self, params: Params, adaptation: Adaptation, first_order: bool) -> list[Params]:
+        """The parameter trajectory for new meta-parameters, on the episodes already sampled."""
         task_params = expand_to_tasks(params, adaptation.post_episodes.num_tasks)
         episodes = adaptation.inner_episodes
 
         def inner_loss(step_params: Params, step: int) -> torch.Tensor:
             return self.inner_objective(self.model, step_params, episodes[step])
 
-        return adapt(task_params, inner_loss, len(episodes), self.settings.fast_lr, first_order)[-1]
+        return adapt(task_params, inner_loss, len(episodes), self.settings.fast_lr, first_order)
 
     def curvature(self, params: Params, adaptation: Adaptation) -> KLCurvature:
         """Products with the KL's exact curvature through the adaptation, over all tasks or,
@@ -140,12 +140,14 @@ class MAMLTRPO:
         keep = max(1, round(s.cg_subsample * num_tasks))
         if keep < num_tasks:
             adaptation = adaptation.first_tasks(keep)
-            adapted = self.replay_adaptation(params, adaptation, s.first_order)
-        else:
-            adapted = adaptation.trajectory[-1]
+            adaptation.trajectory = self.replay_adaptation(params, adaptation, s.first_order)
+        start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
         post = adaptation.post_episodes
         weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
-        return KLCurvature(params, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping)
+        symmetric = s.first_order or len(adaptation.inner_episodes) == 1  # one step, scalar fast_lr
+        return KLCurvature(
+            start, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping, symmetric
+        )
 
     def step(self, tasks: Sequence[dict], seed: int, iteration: int, task_indices: Sequence[int]) -> dict[str, float]:
         """Sample, adapt and make one TRPO meta-update of the model's parameters."""
@@ -173,7 +175,7 @@ class MAMLTRPO:
             with torch.enable_grad():
                 adapted_candidate = self.replay_adaptation(
                     {n: v.requires_grad_() for n, v in candidate.items()}, adaptation, first_order=True
-                )
+                )[-1]
             with torch.no_grad():
                 new_loss, new_kl = surrogate_and_kl(self.model, detach(adapted_candidate), post, old)
             return new_loss.item(), new_kl.item()

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from rlmaml.metalearner import MAMLSettings, MAMLTRPO
+from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.run import build_policy
 from rlmaml.sampler import BatchSampler
 

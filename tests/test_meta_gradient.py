@@ -21,7 +21,7 @@ def meta_objective(model, theta, inner_episodes, post, old, first_order=False):
     steps = adapt(
         task_params, lambda p, k: reinforce_loss(model, p, inner_episodes[k]), len(inner_episodes), LR, first_order
     )
-    return surrogate_and_kl(model, steps[-1], post, old), steps[-1]
+    return surrogate_and_kl(model, steps[-1], post, old), steps
 
 
 def problem(model, tasks, num_steps):
@@ -59,19 +59,21 @@ def test_second_order_meta_gradient_matches_finite_differences(tiny_policy, nav_
     assert (first_order - autograd).norm() > 1e-3 * autograd.norm(), "the check cannot tell first from second order"
 
 
-@pytest.mark.parametrize("first_order", [False, True])
-def test_curvature_product_equals_exact_kl_hessian(tiny_policy, nav_tasks, first_order):
-    theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
+@pytest.mark.parametrize("first_order, num_steps", [(False, 1), (True, 1), (False, 2)])
+def test_curvature_product_equals_exact_kl_hessian(tiny_policy, nav_tasks, first_order, num_steps):
+    theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=num_steps)
 
     def kl_of_flat(flat):
         t = unflatten(flat, theta)
         return meta_objective(tiny_policy, t, inner, post, old, first_order)[0][1]
 
     hessian = torch.autograd.functional.hessian(kl_of_flat, flatten(theta).detach())
-    (_, _), adapted = meta_objective(tiny_policy, theta, inner, post, old, first_order)
+    (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old, first_order)
     weights = post.mask / post.mask.sum((0, 2), keepdim=True) / post.num_tasks
     damping = 1e-3
-    product = KLCurvature(theta, adapted, lambda phi: policy_outputs(tiny_policy, phi, post), weights, damping)
+    symmetric = first_order or num_steps == 1
+    outputs = lambda phi: policy_outputs(tiny_policy, phi, post)  # noqa: E731
+    product = KLCurvature(steps[0], steps[-1], outputs, weights, damping, symmetric_jacobian=symmetric)
     torch.manual_seed(1)
     for _ in range(3):
         v = torch.randn(hessian.shape[0], dtype=torch.float64)
@@ -103,8 +105,8 @@ def test_subsampled_curvature_is_the_exact_curvature_of_the_first_tasks(tiny_pol
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
     learner = MAMLTRPO(tiny_policy, sampler=None, settings=MAMLSettings(fast_lr=LR, cg_subsample=0.6, cg_damping=0.0))
-    (_, _), adapted = meta_objective(tiny_policy, theta, inner, post, old)
-    product = learner.curvature(theta, Adaptation(inner, post, [expand_to_tasks(theta, 3), adapted]))
+    (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old)
+    product = learner.curvature(theta, Adaptation(inner, post, steps))
     head = Adaptation(inner, post, []).first_tasks(2)
     old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
 
