@@ -17,12 +17,14 @@ three times faster than forward-mode (torch.func.jvp) for G u.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 
 from rlmaml.functional import Params, flatten, unflatten
 
 PolicyOutputs = Callable[[Params], tuple[torch.Tensor, torch.Tensor]]
+JacobianKind = Literal["identity", "symmetric", "general"]
 
 
 class KLCurvature:
@@ -32,9 +34,10 @@ class KLCurvature:
     started from (`expand_to_tasks`), `adapted` the adapted parameters phi, still attached
     to their graph; J is block-diagonal over tasks in these views. `outputs_of` maps phi to
     (mean, log_std) on the episodes; `weights` ([T, M, E], broadcast over actions) is each
-    step's weight in the mean KL. `symmetric_jacobian` says each task's block is symmetric,
-    true of one gradient step with a scalar step size (J_i = I - lr * Hessian_i) and of
-    first-order MAML (J_i = I): J^T w then takes the cheaper forward-product path.
+    step's weight in the mean KL. `jacobian` says what is known of each task's block:
+    "identity" for first-order MAML, "symmetric" for one gradient step with a scalar step
+    size (J_i = I - lr * Hessian_i: J^T w takes the cheaper forward-product path), else
+    "general".
     """
 
     def __init__(
@@ -44,10 +47,10 @@ class KLCurvature:
         outputs_of: PolicyOutputs,
         weights: torch.Tensor,
         damping: float,
-        symmetric_jacobian: bool = False,
+        jacobian: JacobianKind = "general",
     ) -> None:
         self.damping = damping
-        self.symmetric_jacobian = symmetric_jacobian
+        self.jacobian = jacobian
         self._views = list(task_params.values())
         self._shapes = {name: p.shape[1:] for name, p in task_params.items()}
         self._adapted = list(adapted.values())
@@ -55,17 +58,20 @@ class KLCurvature:
         self._outputs = outputs_of(self._phi)
         mean_weight = weights.unsqueeze(-1) * torch.exp(-2 * self._outputs[1].detach())
         self._output_hessian = (mean_weight, 2 * weights.unsqueeze(-1))
-        self._cotangent, self._jacobian_t = transpose_graph(self._adapted, self._views)
+        if jacobian != "identity":
+            self._cotangent, self._jacobian_t = transpose_graph(self._adapted, self._views)
         phi = list(self._phi.values())
         self._output_cotangent, self._output_jacobian_t = transpose_graph(list(self._outputs), phi)
 
     def jacobian_product(self, vector: list[torch.Tensor]) -> list[torch.Tensor]:
         """J v, per task, for per-task vectors."""
+        if self.jacobian == "identity":
+            return vector
         return list(torch.autograd.grad(self._jacobian_t, self._cotangent, vector, retain_graph=True))
 
     def jacobian_t_product(self, vector: list[torch.Tensor]) -> list[torch.Tensor]:
         """J^T w, per task, for per-task vectors."""
-        if self.symmetric_jacobian:
+        if self.jacobian != "general":
             return self.jacobian_product(vector)
         return list(torch.autograd.grad(self._adapted, self._views, vector, retain_graph=True))
 
@@ -84,7 +90,9 @@ class KLCurvature:
         return flatten([p.sum(0) for p in product]) + self.damping * vector
 
 
-def transpose_graph(outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> tuple[list[torch.Tensor], tuple]:
+def transpose_graph(
+    outputs: list[torch.Tensor], inputs: list[torch.Tensor]
+) -> tuple[list[torch.Tensor], tuple[torch.Tensor, ...]]:
     """(w, J^T w) for the Jacobian J of outputs in inputs, with w a placeholder cotangent:
     J^T w is linear in w, so differentiating it along v gives J v."""
     cotangent = [torch.zeros_like(o, requires_grad=True) for o in outputs]

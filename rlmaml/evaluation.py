@@ -31,7 +31,7 @@ def mean_and_ci95(values: np.ndarray) -> tuple[float, float]:
     """Mean and the half-width of its normal-approximation 95 % confidence interval."""
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2:
-        return float(values.mean()), float("nan")
+        return float(values.mean()), float("nan")  # written as null in JSON
     return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
 
 
@@ -54,7 +54,6 @@ def adapt_and_measure(
     tasks: Sequence[dict[str, Any]] | int,
     steps: int,
     seed: int,
-    lr: float | Sequence[float] | None = None,
 ) -> AdaptationResult:
     """Adapt `policy` to the given tasks (or that many new ones) with `steps` policy-gradient
     steps of fast_batch_size episodes each, measuring the return before and after every step.
@@ -65,7 +64,7 @@ def adapt_and_measure(
         if isinstance(tasks, int):
             tasks = learner.sample_tasks(tasks, seed, EVALUATION_ITERATION)
         adaptation = learner.adapt(
-            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True, lr
+            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True
         )
     finally:
         sampler.close()

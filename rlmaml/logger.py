@@ -11,14 +11,16 @@ from rlmaml.checkpoint import atomic_write
 class ProgressLog:
     """progress.csv (one row per iteration, flushed as written) and TensorBoard scalars."""
 
-    def __init__(self, run_dir: Path, resume_after: int | None = None) -> None:
+    def __init__(self, run_dir: Path, start_iteration: int = 0) -> None:
+        """Rows and scalars from `start_iteration` on are dropped: a resumed run redoes them."""
         self.path = Path(run_dir) / "progress.csv"
         self.columns: list[str] | None = None
-        if resume_after is not None and self.path.exists():
-            self._truncate_after(resume_after)
+        if start_iteration > 0 and self.path.exists():
+            self._truncate_after(start_iteration - 1)
         from torch.utils.tensorboard import SummaryWriter  # slow import, only when training
 
-        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard"), purge_step=resume_after)
+        purge = start_iteration if start_iteration > 0 else None
+        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard"), purge_step=purge)
 
     def _truncate_after(self, iteration: int) -> None:
         """Drop rows past the checkpoint being resumed: those iterations run again."""

@@ -21,7 +21,14 @@ from rlmaml.curvature import KLCurvature
 from rlmaml.episodes import Episodes
 from rlmaml.functional import Params, detach, expand_to_tasks, flatten, parameters_of, unflatten
 from rlmaml.maml import adapt
-from rlmaml.objectives import InnerObjective, OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
+from rlmaml.objectives import (
+    InnerObjective,
+    OldPolicy,
+    policy_outputs,
+    reinforce_loss,
+    surrogate_and_kl,
+    surrogate_loss,
+)
 from rlmaml.sampler import BatchSampler
 from rlmaml.timing import Stopwatch
 from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
@@ -59,7 +66,11 @@ class Adaptation:
         )
 
 
-STAGE_TASKS = 1_000_003  # a stage index no inner step reaches: keys the task sampling
+STAGE_TASKS = 1_000_003  # a stage no inner step reaches: keys a task's own draw
+
+
+def task_seed(seed: int, iteration: int, task_index: int) -> int:
+    return int(np.random.SeedSequence([seed, iteration, task_index, STAGE_TASKS]).generate_state(1)[0])
 
 
 def seed_keys(seed: int, iteration: int, task_indices: Sequence[int], stage: int) -> list[tuple[int, ...]]:
@@ -86,8 +97,10 @@ class MAMLTRPO:
         self.stopwatch = Stopwatch()
 
     def sample_tasks(self, num_tasks: int, seed: int, iteration: int) -> list[dict]:
-        task_seed = int(np.random.SeedSequence([seed, iteration, STAGE_TASKS]).generate_state(1)[0])
-        return self.sampler.env_for(1).unwrapped.sample_tasks(num_tasks, seed=task_seed)
+        """Task i drawn from its own stream (seed, iteration, i): any split of the indices
+        across processes sees the same tasks."""
+        distribution = self.sampler.task_distribution
+        return [distribution.sample_tasks(1, seed=task_seed(seed, iteration, i))[0] for i in range(num_tasks)]
 
     def sample(self, task_params: Params, tasks: Sequence[dict], keys: Sequence[tuple[int, ...]]) -> Episodes:
         with self.stopwatch.measure("sampling"):
@@ -104,7 +117,6 @@ class MAMLTRPO:
         task_indices: Sequence[int],
         num_steps: int,
         first_order: bool,
-        lr: float | Sequence[float] | None = None,
     ) -> Adaptation:
         """Adapt to `tasks`, each inner step on fresh episodes of the current adapted policy."""
         task_params = expand_to_tasks(params, len(tasks))
@@ -115,7 +127,7 @@ class MAMLTRPO:
             inner_episodes.append(self.sample(step_params, tasks, keys))
             return self.inner_objective(self.model, step_params, inner_episodes[step])
 
-        trajectory = adapt(task_params, inner_loss, num_steps, lr or self.settings.fast_lr, first_order)
+        trajectory = adapt(task_params, inner_loss, num_steps, self.settings.fast_lr, first_order)
         post_keys = seed_keys(seed, iteration, task_indices, stage=num_steps)
         post = self.sample(trajectory[-1], tasks, post_keys)
         return Adaptation(inner_episodes, post, trajectory)
@@ -144,9 +156,9 @@ class MAMLTRPO:
         start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
         post = adaptation.post_episodes
         weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
-        symmetric = s.first_order or len(adaptation.inner_episodes) == 1  # one step, scalar fast_lr
+        jacobian = "identity" if s.first_order else "symmetric" if len(adaptation.inner_episodes) == 1 else "general"
         return KLCurvature(
-            start, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping, symmetric
+            start, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping, jacobian
         )
 
     def step(self, tasks: Sequence[dict], seed: int, iteration: int, task_indices: Sequence[int]) -> dict[str, float]:
@@ -159,8 +171,9 @@ class MAMLTRPO:
         adapt_seconds = time.perf_counter() - start
         post = adaptation.post_episodes
         adapted = adaptation.trajectory[-1]
-        old = OldPolicy.of(self.model, adapted, post)
-        loss, kl = surrogate_and_kl(self.model, adapted, post, old)
+        mean, log_std = policy_outputs(self.model, adapted, post)
+        old = OldPolicy.from_outputs(mean, log_std, post.actions)
+        loss = surrogate_loss(mean, log_std, post, old)
         names = list(params)
         grad = flatten(torch.autograd.grad(loss, [params[n] for n in names], retain_graph=True))
         fisher_product = self.curvature(params, adaptation)

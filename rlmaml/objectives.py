@@ -41,18 +41,26 @@ class OldPolicy:
     log_prob: torch.Tensor
 
     @classmethod
+    def from_outputs(cls, mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> OldPolicy:
+        mean, log_std = mean.detach(), log_std.detach()
+        return cls(mean, log_std, gaussian_log_prob(mean, log_std, actions))
+
+    @classmethod
     def of(cls, model: nn.Module, task_params: Params, episodes: Episodes) -> OldPolicy:
         with torch.no_grad():
-            mean, log_std = policy_outputs(model, task_params, episodes)
-        return cls(mean, log_std, gaussian_log_prob(mean, log_std, episodes.actions))
+            return cls.from_outputs(*policy_outputs(model, task_params, episodes), episodes.actions)
+
+
+def surrogate_loss(mean: torch.Tensor, log_std: torch.Tensor, episodes: Episodes, old: OldPolicy) -> torch.Tensor:
+    """TRPO's importance-weighted surrogate loss, averaged over tasks."""
+    ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
+    return -masked_task_mean(ratio * episodes.advantages, episodes.mask).mean()
 
 
 def surrogate_and_kl(
     model: nn.Module, task_params: Params, episodes: Episodes, old: OldPolicy
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """TRPO's importance-weighted surrogate loss and mean KL(old || new), averaged over tasks."""
+    """The surrogate loss and the mean KL(old || new), averaged over tasks."""
     mean, log_std = policy_outputs(model, task_params, episodes)
-    ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
-    loss = -masked_task_mean(ratio * episodes.advantages, episodes.mask).mean()
     kl = masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask).mean()
-    return loss, kl
+    return surrogate_loss(mean, log_std, episodes, old), kl

@@ -42,6 +42,7 @@ class BatchSampler:
         self.episodes_per_task = episodes_per_task
         self.horizon = horizon
         self._envs: dict[int, gym.vector.VectorEnv] = {}
+        self.task_distribution = gym.make(env_id, **env_kwargs).unwrapped  # for sample_tasks only
 
     def env_for(self, num_tasks: int) -> gym.vector.VectorEnv:
         """The batched env for `num_tasks` tasks, built once per meta-batch size."""
@@ -54,6 +55,7 @@ class BatchSampler:
         for env in self._envs.values():
             env.close()
         self._envs.clear()
+        self.task_distribution.close()
 
     def sample(
         self, model: nn.Module, task_params: Params, tasks: Sequence[dict], seed_keys: Sequence[SeedKey]

@@ -62,9 +62,13 @@ class Trainer:
         if checkpoint is None:
             return  # nothing saved yet: start from scratch in the same directory
         tensors, metadata = load_checkpoint(checkpoint)
-        self.experiment.restore(tensors, metadata["state"])
-        self.start_iteration = int(metadata["iterations_done"])
-        self.wall_offset = float(metadata["wall_time"])
+        try:
+            self.experiment.restore(tensors, metadata["state"])
+            self.start_iteration = int(metadata["iterations_done"])
+            self.wall_offset = float(metadata["wall_time"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise UserError(f"checkpoint {checkpoint} cannot be resumed: {first_line}") from None
 
     def _save(self, iterations_done: int, wall_time: float) -> None:
         tensors, state = self.experiment.checkpoint()
@@ -73,7 +77,7 @@ class Trainer:
 
     def run(self) -> None:
         total, every = self.config["iterations"], self.config["checkpoint_every"]
-        log = ProgressLog(self.run_dir, resume_after=self.start_iteration - 1)
+        log = ProgressLog(self.run_dir, self.start_iteration)
         start = time.perf_counter()
         bar = tqdm(
             range(self.start_iteration, total),

@@ -74,6 +74,17 @@ def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_r
     assert [deterministic(r) for r in rows(out)] == [deterministic(r) for r in rows(trained_run)]
 
 
+def test_resume_from_a_corrupt_checkpoint_is_one_line(trained_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_run, copy)
+    (copy / "checkpoints" / "000004.json").write_text('{"iterations_done": 4}')
+    code = main(["train", "navigation2d", "--out", str(copy), "--quiet", "--resume", "--set", *TINY, "iterations=5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot be resumed" in err and "Traceback" not in err
+
+
 def test_training_into_an_existing_run_without_resume_is_refused(trained_run, capsys):
     before = (trained_run / "progress.csv").read_bytes()
     assert train(trained_run, "iterations=4") == 2

@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
+from rlmaml.functional import detach
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings
+from rlmaml.objectives import OldPolicy, surrogate_and_kl
 from rlmaml.policies import GaussianMLPPolicy
 from rlmaml.sampler import BatchSampler
 from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
@@ -46,15 +48,37 @@ def test_line_search_keeps_the_old_parameters_when_nothing_is_accepted():
 
 
 def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
+    """The KL and the surrogate are measured again here, after the update, on the
+    post-adaptation episodes: not taken from the line search's own bookkeeping."""
     torch.manual_seed(0)
     model = GaussianMLPPolicy(2, 2, (16, 16), "tanh")
     learner = MAMLTRPO(model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(max_kl=0.005))
+    accepted = 0
     for iteration in range(4):
-        before = [p.detach().clone() for p in model.parameters()]
-        stats = learner.step(learner.sample_tasks(4, 0, iteration), 0, iteration, range(4))
-        changed = any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+        tasks = learner.sample_tasks(4, 0, iteration)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        captured = {}
+        original_adapt = learner.adapt
+
+        def adapt_and_capture(*args, **kwargs):
+            captured["adaptation"] = original_adapt(*args, **kwargs)
+            return captured["adaptation"]
+
+        learner.adapt = adapt_and_capture
+        stats = learner.step(tasks, 0, iteration, range(4))
+        learner.adapt = original_adapt
+        adaptation = captured["adaptation"]
+        post = adaptation.post_episodes
+        old = OldPolicy.of(model, detach(adaptation.trajectory[-1]), post)
+        after = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
+        with torch.enable_grad():
+            adapted = learner.replay_adaptation(after, adaptation, first_order=True)[-1]
+        loss, kl = surrogate_and_kl(model, detach(adapted), post, old)
+        changed = any(not torch.equal(before[n], after[n]) for n in before)
         assert changed == bool(stats["ls_accepted"])
-        if stats["ls_accepted"]:
-            assert 0.0 <= stats["kl"] <= 0.005
-            assert stats["surrogate_after"] < stats["surrogate_before"]
         assert all(math.isfinite(v) for v in stats.values())
+        if changed:
+            accepted += 1
+            assert 0.0 < kl.item() <= 0.005
+            assert loss.item() < stats["surrogate_before"]
+    assert accepted > 0
