@@ -16,6 +16,7 @@ import time
 
 import torch
 
+from rlmaml.cli import count
 from rlmaml.config import load_config
 from rlmaml.rl_experiment import RLExperiment
 
@@ -25,7 +26,7 @@ REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-R
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", nargs="?", default="navigation2d")
-    parser.add_argument("--iterations", type=int, default=10, help="measured iterations (after one warm-up)")
+    parser.add_argument("--iterations", type=count(1), default=10, help="measured iterations (after one warm-up)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
 
@@ -34,7 +35,9 @@ def main() -> None:
     print(
         f"{args.config}: {config['meta_batch_size']} tasks x {config['fast_batch_size']} episodes x "
         f"{config['horizon']} steps, {config['num_steps']} inner step(s), first_order={config['first_order']}, "
-        f"cg_iters={config['cg_iters']}, torch threads={torch.get_num_threads()}"
+        f"cg_iters={config['cg_iters']}, cg_subsample={config['cg_subsample']} "
+        f"({'exact curvature' if config['cg_subsample'] == 1.0 else 'subsampled curvature'}), "
+        f"torch threads={torch.get_num_threads()}"
     )
     columns = ("total", "time_sampling", "time_adaptation", "time_meta_update")
     measured: dict[str, list[float]] = {c: [] for c in columns}
