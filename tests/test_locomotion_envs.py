@@ -11,8 +11,9 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-import rlmaml.envs  # noqa: F401  (registers the rlmaml/ ids)
 from gymnasium.utils.env_checker import check_env
+
+import rlmaml.envs  # noqa: F401  (registers the rlmaml/ ids)
 from rlmaml.envs.ant import Ant
 
 IDS = ["HalfCheetahVel-v0", "HalfCheetahDir-v0", "AntVel-v0", "AntDir-v0", "AntGoal-v0"]
