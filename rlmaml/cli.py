@@ -1,4 +1,5 @@
-"""The `rlmaml` command: train, adapt. Bad input exits with code 2 and one line."""
+"""The `rlmaml` command: train, adapt (meta-RL), evaluate (supervised). Bad input exits with
+code 2 and one line."""
 
 from __future__ import annotations
 
@@ -30,8 +31,7 @@ def parse_task(pairs: list[str]) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> None:
     import time
 
-    from rlmaml.config import load_config
-    from rlmaml.rl_experiment import RLExperiment
+    from rlmaml.config import is_supervised, load_config
     from rlmaml.trainer import Trainer
 
     overrides = [pair for group in args.set for pair in group]
@@ -40,7 +40,15 @@ def cmd_train(args: argparse.Namespace) -> None:
     config = load_config(args.config, overrides)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    Trainer(config, out, RLExperiment(config), resume=args.resume, show_progress=not args.quiet).run()
+    if is_supervised(config):
+        from rlmaml.supervised.experiment import SupervisedExperiment
+
+        experiment = SupervisedExperiment(config)
+    else:
+        from rlmaml.rl_experiment import RLExperiment
+
+        experiment = RLExperiment(config)
+    Trainer(config, out, experiment, resume=args.resume, show_progress=not args.quiet).run()
     print(f"run written to {out}")
 
 
@@ -74,6 +82,36 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         plot_navigation(result, Path(args.plot))
 
 
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from rlmaml.supervised.evaluation import evaluate_held_out
+    from rlmaml.supervised.experiment import load_trained_experiment
+
+    overrides = {key: value for key, value in (("shots", args.shots), ("data_dir", args.data_dir)) if value is not None}
+    config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides)
+    if args.plot and config["mode"] != "sinusoid":
+        raise UserError(f"--plot draws sinusoid regression; this run is {config['mode']}")
+    steps = config["eval_steps"] if args.steps is None else args.steps
+    metric = experiment.problem.metric
+    scores = evaluate_held_out(experiment, args.num_tasks, steps, args.seed, args.split)
+    held_out = "new tasks" if config["mode"] == "sinusoid" else f"tasks of the {args.split} classes"
+    print(
+        f"{config['mode']}: {args.num_tasks} {held_out}, {config['shots']}-shot, "
+        f"model after {metadata.get('iterations_done', '?')} meta-iterations"
+    )
+    scale, label = (100.0, "accuracy %") if metric == "accuracy" else (1.0, "MSE")
+    print(f"{'step':>4}  {label:>10}  {'95% CI':>8}")
+    for s in scores:
+        print(f"{s.step:>4}  {s.mean * scale:>10.3f}  {'±' + format(s.ci95 * scale, '.3f'):>8}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"metric": metric, "steps": [vars(s) for s in scores]}, indent=2))
+    if args.plot:
+        from rlmaml.evaluation import EVALUATION_ITERATION
+        from rlmaml.supervised.plots import plot_sinusoid
+
+        batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)
+        plot_sinusoid(experiment.learner, batch, steps, Path(args.plot))
+
+
 def count(minimum: int):
     """An argparse type: an integer of at least `minimum`."""
 
@@ -90,11 +128,13 @@ def count(minimum: int):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rlmaml", description="Model-Agnostic Meta-Learning for RL")
+    parser = argparse.ArgumentParser(
+        prog="rlmaml", description="Model-Agnostic Meta-Learning for RL and few-shot supervised learning"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="meta-train from a config")
-    train.add_argument("config", help="a YAML path or the name of a packaged config, e.g. navigation2d")
+    train.add_argument("config", help="a YAML path or the name of a packaged config, e.g. navigation2d, sinusoid")
     train.add_argument("--out", help="run directory (default runs/NAME-TIMESTAMP)")
     train.add_argument(
         "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
@@ -113,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--json", help="write the returns per step to this JSON file")
     adapt.add_argument("--plot", help="draw 2D-navigation trajectories to this image file")
     adapt.set_defaults(run=cmd_adapt)
+
+    evaluate = commands.add_parser("evaluate", help="adapt a supervised meta-trained model to held-out tasks")
+    evaluate.add_argument("run_dir", help="a run directory written by `rlmaml train` with a supervised config")
+    evaluate.add_argument("--num-tasks", type=count(1), default=600, help="held-out tasks (default 600)")
+    evaluate.add_argument("--steps", type=count(0), help="inner steps (default: the config's eval_steps)")
+    evaluate.add_argument("--shots", type=count(1), help="support examples per task or class (default: the config's)")
+    evaluate.add_argument("--split", choices=("test", "val"), default="test", help="classes to draw tasks from")
+    evaluate.add_argument("--data-dir", help="where the dataset is, if not the run's data_dir")
+    evaluate.add_argument("--seed", type=count(0), default=0, help="seed of the held-out tasks")
+    evaluate.add_argument("--json", help='write {"metric", "steps": [{"step", "mean", "ci95"}]} to this file')
+    evaluate.add_argument("--plot", help="sinusoid runs: draw the fit before and after adaptation to this image file")
+    evaluate.set_defaults(run=cmd_evaluate)
     return parser
 
 

@@ -46,6 +46,57 @@ RL_SCHEMA: dict[str, Field] = {
     "checkpoint_every": Field("int", minimum=1),
 }
 
+# Supervised meta-learning (rlmaml.supervised): keys shared by both of its modes.
+SUPERVISED_COMMON: dict[str, Field] = {
+    "meta_batch_size": Field("int", minimum=1),
+    "num_steps": Field("int", minimum=1),  # inner steps in meta-training
+    "eval_steps": Field("int", minimum=0),  # default inner steps of `rlmaml evaluate`
+    "fast_lr": Field("float", minimum=0),
+    "first_order": Field("bool"),
+    "meta_lr": Field("float", minimum=0),
+    "shots": Field("int", minimum=1),
+    "query_shots": Field("int", minimum=1),
+    # MAML++ (Antoniou et al. 2018); all off reproduces MAML
+    "multi_step_loss": Field("bool"),
+    "multi_step_loss_iterations": Field("int", minimum=1),
+    "first_order_iterations": Field("int", minimum=0),
+    "learn_inner_lr": Field("bool"),
+    "cosine_lr": Field("bool"),
+    "min_meta_lr": Field("float", minimum=0),
+    "iterations": Field("int", minimum=0),
+    "seed": Field("int", minimum=0),
+    "checkpoint_every": Field("int", minimum=1),
+}
+
+SINUSOID_SCHEMA: dict[str, Field] = {
+    "mode": Field("str", choices=("sinusoid",)),
+    "hidden_sizes": Field("int_list", minimum=1),
+    **SUPERVISED_COMMON,
+}
+
+CLASSIFICATION_SCHEMA: dict[str, Field] = {
+    "mode": Field("str", choices=("classification",)),
+    "dataset": Field("str", choices=("omniglot", "folder")),
+    "data_dir": Field("str"),
+    "train_classes": Field("int", minimum=1),
+    "val_classes": Field("int", minimum=0),
+    "rotations": Field("bool"),
+    "image_size": Field("int", minimum=4),
+    "channels": Field("int", minimum=1, maximum=3),
+    "ways": Field("int", minimum=2),
+    "filters": Field("int", minimum=1),
+    "conv_blocks": Field("int", minimum=1),
+    "bn_mode": Field("str", choices=("transductive", "running")),
+    "per_step_bn": Field("bool"),
+    **SUPERVISED_COMMON,
+}
+
+# A config without `mode` is meta-RL; `mode` selects a supervised schema.
+SUPERVISED_SCHEMAS: dict[str, dict[str, Field]] = {
+    "sinusoid": SINUSOID_SCHEMA,
+    "classification": CLASSIFICATION_SCHEMA,
+}
+
 KIND_NAMES = {
     "int": "an integer",
     "float": "a number",
@@ -118,12 +169,30 @@ def check_value(key: str, value: Any, field: Field) -> Any:
     return value
 
 
-def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Field]) -> dict[str, Any]:
-    """Apply `key=value` overrides, then check every key against the schema."""
+def schema_of(config: dict[str, Any]) -> dict[str, Field]:
+    """The schema the config's `mode` selects: RL when it has none."""
+    if "mode" not in config:
+        return RL_SCHEMA
+    mode = config["mode"]
+    if mode not in SUPERVISED_SCHEMAS:
+        raise UserError(
+            f"config key 'mode' must be one of {', '.join(SUPERVISED_SCHEMAS)} (or absent for meta-RL), got {mode!r}"
+        )
+    return SUPERVISED_SCHEMAS[mode]
+
+
+def is_supervised(config: dict[str, Any]) -> bool:
+    return "mode" in config
+
+
+def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Field] | None = None) -> dict[str, Any]:
+    """Apply `key=value` overrides, then check every key against the schema (by default
+    the one the config's `mode` selects)."""
     config = dict(data)
     for text in overrides:
         key, value = parse_assignment(text)
         config[key] = value
+    schema = schema or schema_of(config)
     unknown = sorted(set(config) - set(schema))
     if unknown:
         raise UserError(f"unknown config key '{unknown[0]}' (known keys: {', '.join(schema)})")
@@ -134,4 +203,4 @@ def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Fi
 
 
 def load_config(source: str, overrides: Iterable[str] = ()) -> dict[str, Any]:
-    return resolve(read_yaml(source), overrides, RL_SCHEMA)
+    return resolve(read_yaml(source), overrides)

@@ -11,7 +11,7 @@ import yaml
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.checkpoint import latest_checkpoint, load_checkpoint
-from rlmaml.config import RL_SCHEMA, resolve
+from rlmaml.config import is_supervised, resolve
 from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
 
@@ -52,7 +52,7 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
         raise UserError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} is not a config mapping")
-    return resolve(data, (), RL_SCHEMA)
+    return resolve(data, ())
 
 
 def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
@@ -64,13 +64,20 @@ def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
             )
 
 
-def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolicy, dict[str, Any]]:
-    """(config, policy with the latest checkpoint's weights, checkpoint metadata)."""
-    config = read_run_config(run_dir)
+def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+    """(its JSON path, tensors, metadata), or UserError if the run saved none yet."""
     checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
         raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
-    tensors, metadata = load_checkpoint(checkpoint)
+    return checkpoint, *load_checkpoint(checkpoint)
+
+
+def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolicy, dict[str, Any]]:
+    """(config, policy with the latest checkpoint's weights, checkpoint metadata)."""
+    config = read_run_config(run_dir)
+    if is_supervised(config):
+        raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
+    checkpoint, tensors, metadata = load_latest_checkpoint(run_dir)
     policy = build_policy(config)
     try:
         policy.load_state_dict({k.removeprefix("policy."): t for k, t in tensors.items() if k.startswith("policy.")})

@@ -1,0 +1,72 @@
+"""Supervised meta-learning as an experiment for the trainer, and a trained run loaded back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rlmaml.config import is_supervised, resolve
+from rlmaml.errors import UserError
+from rlmaml.run import load_latest_checkpoint, read_run_config
+from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
+from rlmaml.supervised.problems import build_problem
+
+
+class SupervisedExperiment:
+    """Samples a meta-batch of training tasks per iteration, seeded by (seed, iteration,
+    task index), and takes one Adam step of the learner."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.problem = build_problem(config)
+        self.learner = SupervisedMetaLearner(
+            self.problem.model, self.problem.loss, self.problem.score, MetaSettings.from_config(config)
+        )
+        self.classification = self.problem.metric == "accuracy"
+        self.columns = ("loss_before", "loss_after") + (
+            ("accuracy_before", "accuracy_after") if self.classification else ()
+        )
+
+    def run_iteration(self, iteration: int, per_task_loop: bool = False) -> dict[str, float]:
+        """`per_task_loop`: the unbatched reference (see SupervisedMetaLearner.step)."""
+        c = self.config
+        batch = self.problem.tasks.sample(range(c["meta_batch_size"]), c["seed"], iteration)
+        stats = self.learner.step(batch, iteration, per_task_loop)
+        if self.classification:
+            stats["accuracy_before"], stats["accuracy_after"] = stats["score_before"], stats["score_after"]
+        return stats
+
+    def progress_text(self, stats: dict[str, float]) -> str:
+        text = f"loss before {stats['loss_before']:.3f} after {stats['loss_after']:.3f}"
+        if self.classification:
+            text += f", accuracy {stats['accuracy_before']:.1%} -> {stats['accuracy_after']:.1%}"
+        return text
+
+    def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        return self.learner.state_tensors(), {}
+
+    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+        try:
+            self.learner.load_state_tensors(tensors)
+        except (RuntimeError, KeyError) as error:
+            raise UserError(f"the checkpoint does not fit this config's model: {str(error).splitlines()[0]}") from None
+
+    def close(self) -> None:
+        """Nothing to release: the data lives in memory."""
+
+
+def load_trained_experiment(
+    run_dir: Path, overrides: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], SupervisedExperiment, dict[str, Any]]:
+    """(config, experiment with the latest checkpoint's weights, checkpoint metadata).
+    `overrides` change keys that do not touch the weights, e.g. shots or data_dir."""
+    config = read_run_config(run_dir)
+    if not is_supervised(config):
+        raise UserError(f"{run_dir} is a meta-RL run: use `rlmaml adapt` on it")
+    config = resolve({**config, **(overrides or {})}, ())
+    _, tensors, metadata = load_latest_checkpoint(run_dir)
+    experiment = SupervisedExperiment(config)
+    experiment.restore(tensors, metadata["state"])
+    return config, experiment, metadata
