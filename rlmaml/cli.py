@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,25 @@ def parse_task(pairs: list[str]) -> dict[str, Any]:
                 raise UserError(f"--task {key}: expected comma-separated numbers, got '{value}'") from None
         task[key] = value
     return task
+
+
+def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    """The task if the run's env accepts it; else UserError with the env's reason."""
+    import gymnasium as gym
+
+    env = gym.make(config["env"], **config["env_kwargs"])
+    try:
+        env.unwrapped.set_task(task)
+    except ValueError as error:
+        raise UserError(f"--task: {error}") from None
+    finally:
+        env.close()
+    return task
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: a confidence interval that cannot be computed is written as null."""
+    return value if math.isfinite(value) else None
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -57,7 +78,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     from rlmaml.run import load_trained_policy
 
     config, policy, metadata = load_trained_policy(Path(args.run_dir))
-    tasks: Any = [parse_task(args.task)] if args.task else args.num_tasks
+    if args.plot and "Navigation2D" not in config["env"]:
+        raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config['env']}")
+    tasks: Any = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
     result = adapt_and_measure(config, policy, tasks, args.steps, args.seed)
     print(
         f"{config['env']}: {len(result.tasks)} task(s), {config['fast_batch_size']} episodes per step, "
@@ -71,12 +94,10 @@ def cmd_adapt(args: argparse.Namespace) -> None:
             "env": config["env"],
             "num_tasks": len(result.tasks),
             "episodes_per_step": config["fast_batch_size"],
-            "returns": [vars(r) for r in result.returns],
+            "returns": [{**vars(r), "ci95": finite_or_none(r.ci95)} for r in result.returns],
         }
         Path(args.json).write_text(json.dumps(report, indent=2))
     if args.plot:
-        if "goal" not in result.tasks[0] or len(result.tasks[0]["goal"]) != 2 or "Navigation" not in config["env"]:
-            raise UserError("--plot draws 2D-navigation trajectories; this run's env is " + config["env"])
         from rlmaml.plots import plot_navigation
 
         plot_navigation(result, Path(args.plot))
@@ -112,7 +133,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         plot_sinusoid(experiment.learner, batch, steps, Path(args.plot))
 
 
-def count(minimum: int):
+def count(minimum: int) -> Callable[[str], int]:
     """An argparse type: an integer of at least `minimum`."""
 
     def parse(text: str) -> int:
@@ -172,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (UserError, ValueError) as error:
+    except UserError as error:
         print(f"rlmaml: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@ every field overridable with `key=value`; unknown keys and wrong types are error
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -31,14 +32,14 @@ RL_SCHEMA: dict[str, Field] = {
     "num_steps": Field("int", minimum=1),
     "fast_lr": Field("float", minimum=0),
     "first_order": Field("bool"),
-    "max_kl": Field("float", minimum=0),
+    "max_kl": Field("float", minimum=1e-12),
     "cg_iters": Field("int", minimum=1),
     "cg_damping": Field("float", minimum=0),
     "cg_subsample": Field("float", minimum=0.01, maximum=1),
     "ls_max_steps": Field("int", minimum=1),
-    "ls_backtrack_ratio": Field("float", minimum=0),
-    "gamma": Field("float", minimum=0),
-    "gae_lambda": Field("float", minimum=0),
+    "ls_backtrack_ratio": Field("float", minimum=0.01, maximum=0.99),
+    "gamma": Field("float", minimum=0, maximum=1),
+    "gae_lambda": Field("float", minimum=0, maximum=1),
     "hidden_sizes": Field("int_list"),
     "activation": Field("str", choices=("tanh", "relu")),
     "iterations": Field("int", minimum=0),
@@ -146,6 +147,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 def check_value(key: str, value: Any, field: Field) -> Any:
     """The value converted to the field's kind, or UserError naming the key."""
+    if field.kind == "float" and isinstance(value, str):
+        value = as_number(value)  # YAML 1.1 reads 1e-2 (no dot) as a string
     ok = {
         "int": isinstance(value, int) and not isinstance(value, bool),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
@@ -158,6 +161,8 @@ def check_value(key: str, value: Any, field: Field) -> Any:
         raise UserError(f"config key '{key}' must be {KIND_NAMES[field.kind]}, got {value!r}")
     if field.kind == "float":
         value = float(value)
+        if not math.isfinite(value):
+            raise UserError(f"config key '{key}' must be a finite number, got {value!r}")
     if field.minimum is not None:
         values = value if field.kind == "int_list" else [value]
         if any(v < field.minimum for v in values):
@@ -167,6 +172,13 @@ def check_value(key: str, value: Any, field: Field) -> Any:
     if field.choices is not None and value not in field.choices:
         raise UserError(f"config key '{key}' must be one of {', '.join(field.choices)}, got {value!r}")
     return value
+
+
+def as_number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def schema_of(config: dict[str, Any]) -> dict[str, Field]:

@@ -7,10 +7,8 @@ from typing import Any
 import torch
 
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.run import build_policy
+from rlmaml.run import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.sampler import BatchSampler
-
-POLICY_PREFIX = "policy."
 
 
 def settings_from(config: dict[str, Any]) -> MAMLSettings:
@@ -59,7 +57,3 @@ class RLExperiment:
 
     def close(self) -> None:
         self.sampler.close()
-
-
-def policy_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {name.removeprefix(POLICY_PREFIX): t for name, t in tensors.items() if name.startswith(POLICY_PREFIX)}

@@ -16,6 +16,7 @@ from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
 
 CONFIG_FILE = "config.yaml"
+POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done.
 RESUMABLE_CHANGES = ("iterations", "checkpoint_every")
 
@@ -80,9 +81,14 @@ def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolic
     checkpoint, tensors, metadata = load_latest_checkpoint(run_dir)
     policy = build_policy(config)
     try:
-        policy.load_state_dict({k.removeprefix("policy."): t for k, t in tensors.items() if k.startswith("policy.")})
+        policy.load_state_dict(policy_weights(tensors))
     except RuntimeError as error:
         raise UserError(
             f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}"
         ) from None
     return config, policy, metadata
+
+
+def policy_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The policy's state dict out of a checkpoint's tensors."""
+    return {name.removeprefix(POLICY_PREFIX): t for name, t in tensors.items() if name.startswith(POLICY_PREFIX)}

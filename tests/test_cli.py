@@ -106,6 +106,8 @@ def test_resume_refuses_a_changed_config(trained_run, capsys):
         ("fast_lr=abc", "'fast_lr' must be a number"),
         ("hidden_sizes=64", "'hidden_sizes' must be a list of integers"),
         ("activation=gelu", "'activation' must be one of"),
+        ("gamma=1.5", "'gamma' must be at most 1"),
+        ("fast_lr=nan", "'fast_lr' must be a finite number"),
     ],
 )
 def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, message):
@@ -113,6 +115,18 @@ def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, mes
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_set_takes_several_pairs_repeats_and_exponent_numbers(tmp_path):
+    from rlmaml.config import load_config
+
+    config = load_config("navigation2d", ["max_kl=1e-2", "cg_damping=1e-5", "seed=3", "seed=4"])
+    assert config["max_kl"] == 0.01 and config["cg_damping"] == 1e-5 and config["seed"] == 4
+    out = tmp_path / "run"
+    extra = ["--set", "iterations=1", "max_kl=2e-2"]
+    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *TINY, *extra]) == 0
+    saved = (out / "config.yaml").read_text()
+    assert "max_kl: 0.02" in saved and "iterations: 1" in saved
 
 
 def test_unknown_config_name_lists_the_packaged_ones(tmp_path, capsys):
