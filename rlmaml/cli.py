@@ -108,6 +108,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from rlmaml.supervised.experiment import load_trained_experiment
 
     overrides = {key: value for key, value in (("shots", args.shots), ("data_dir", args.data_dir)) if value is not None}
+    from rlmaml.run import read_run_config
+
+    if read_run_config(Path(args.run_dir)).get("mode") == "sinusoid" and (args.data_dir or args.split != "test"):
+        raise UserError("--data-dir and --split are for classification runs; sinusoid tasks are drawn anew")
     config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides)
     if args.plot and config["mode"] != "sinusoid":
         raise UserError(f"--plot draws sinusoid regression; this run is {config['mode']}")
@@ -124,7 +128,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     for s in scores:
         print(f"{s.step:>4}  {s.mean * scale:>10.3f}  {'±' + format(s.ci95 * scale, '.3f'):>8}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"metric": metric, "steps": [vars(s) for s in scores]}, indent=2))
+        steps_json = [{**vars(s), "ci95": finite_or_none(s.ci95)} for s in scores]
+        Path(args.json).write_text(json.dumps({"metric": metric, "steps": steps_json}, indent=2))
     if args.plot:
         from rlmaml.evaluation import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid

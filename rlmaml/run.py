@@ -18,7 +18,7 @@ from rlmaml.policies import GaussianMLPPolicy
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done.
-RESUMABLE_CHANGES = ("iterations", "checkpoint_every")
+RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir")
 
 
 def env_spaces(config: dict[str, Any]) -> tuple[int, int]:

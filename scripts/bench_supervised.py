@@ -60,8 +60,9 @@ def main() -> None:
             f"{name:<15} {config['meta_batch_size']:>5} {1 / batched:>13.1f} {1 / looped:>10.1f} "
             f"{looped / batched:>8.2f}x"
         )
-    hours = PAPER_ITERATIONS * batched / 3600
-    print(f"omniglot-5w1s: {PAPER_ITERATIONS:,} batched iterations at this speed: {hours:.1f} h")
+        if name == "omniglot-5w1s":
+            hours = PAPER_ITERATIONS * batched / 3600
+            print(f"omniglot-5w1s: {PAPER_ITERATIONS:,} batched iterations at this speed: {hours:.1f} h")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -90,7 +90,8 @@ def test_evaluate_prints_scores_and_writes_json_and_plot(sinusoid_run, tmp_path,
     data = json.loads(report.read_text())
     assert set(data) == {"metric", "steps"} and data["metric"] == "mse"
     assert [s["step"] for s in data["steps"]] == [0, 1, 2]
-    assert all(set(s) == {"step", "mean", "ci95"} and s["mean"] > 0 for s in data["steps"])
+    assert all(set(s) == {"step", "mean", "ci95"} and s["ci95"] > 0 for s in data["steps"])
+    assert data["steps"][2]["mean"] < data["steps"][0]["mean"]  # adaptation lowers the MSE
     assert figure.stat().st_size > 10_000
 
 

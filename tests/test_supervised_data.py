@@ -135,3 +135,9 @@ def test_omniglot_from_extracted_folders_matches_the_zip(tmp_path, omniglot):
     for name, start in zip(extracted.names, extracted.start):
         i = index[name]
         assert torch.equal(extracted.images[start], omniglot.images[omniglot.start[i]])
+
+
+def test_a_damaged_zip_is_named_in_one_clear_error(tmp_path):
+    (tmp_path / "images_background.zip").write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
+    with pytest.raises(UserError, match="images_background.zip is not a readable zip archive"):
+        find_class_files(tmp_path)

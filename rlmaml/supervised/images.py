@@ -34,6 +34,14 @@ class ImageFile:
     member: str
 
 
+def open_archive(path: Path) -> zipfile.ZipFile:
+    """The zip at `path`, or UserError if it is damaged (a partial download, an LFS pointer)."""
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise UserError(f"{path} is not a readable zip archive: download it again") from None
+
+
 def is_image(path: str) -> bool:
     """An image file by its suffix, outside hidden folders and macOS's __MACOSX metadata."""
     parts = PurePosixPath(path).parts
@@ -51,7 +59,7 @@ def find_class_files(data_dir: Path, only: Sequence[str] | None = None) -> dict[
         if only is not None and stem not in only:
             continue
         if entry.is_file() and entry.suffix == ".zip" and not (data_dir / entry.stem).is_dir():
-            with zipfile.ZipFile(entry) as archive:
+            with open_archive(entry) as archive:
                 for member in archive.namelist():
                     parent = str(PurePosixPath(member).parent)
                     if is_image(member) and parent != ".":
@@ -84,7 +92,7 @@ def load_image_classes(
                 with Image.open(file.member) as image:
                     return decode(image, size, channels)
             if file.archive not in archives:
-                archives[file.archive] = zipfile.ZipFile(file.archive)
+                archives[file.archive] = open_archive(file.archive)
             with archives[file.archive].open(file.member) as stream, Image.open(stream) as image:
                 return decode(image, size, channels)
         except OSError as error:  # PIL's UnidentifiedImageError included
