@@ -131,7 +131,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         steps_json = [{**vars(s), "ci95": finite_or_none(s.ci95)} for s in scores]
         Path(args.json).write_text(json.dumps({"metric": metric, "steps": steps_json}, indent=2))
     if args.plot:
-        from rlmaml.evaluation import EVALUATION_ITERATION
+        from rlmaml.statistics import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid
 
         batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from torch import nn
 
 from rlmaml.episodes import Episodes
@@ -15,24 +13,7 @@ from rlmaml.functional import parameters_of
 from rlmaml.metalearner import MAMLTRPO
 from rlmaml.rl_experiment import settings_from
 from rlmaml.sampler import BatchSampler
-
-# Evaluation draws its tasks and episodes from a stream no training iteration uses.
-EVALUATION_ITERATION = 2**31 - 1
-
-
-@dataclass
-class StepReturns:
-    step: int
-    mean: float
-    ci95: float
-
-
-def mean_and_ci95(values: np.ndarray) -> tuple[float, float]:
-    """Mean and the half-width of its normal-approximation 95 % confidence interval."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.size < 2:
-        return float(values.mean()), float("nan")  # written as null in JSON
-    return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
+from rlmaml.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:
@@ -44,7 +25,7 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
 @dataclass
 class AdaptationResult:
     tasks: list[dict[str, Any]]
-    returns: list[StepReturns]
+    returns: list[StepStatistic]
     episodes: list[Episodes]  # step 0 (before adaptation) .. K
 
 
@@ -69,5 +50,5 @@ def adapt_and_measure(
     finally:
         sampler.close()
     episodes = [*adaptation.inner_episodes, adaptation.post_episodes]
-    returns = [StepReturns(k, *summarise(e)) for k, e in enumerate(episodes)]
+    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(episodes)]
     return AdaptationResult(list(tasks), returns, episodes)

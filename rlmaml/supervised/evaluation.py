@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from rlmaml.evaluation import EVALUATION_ITERATION, mean_and_ci95
+from rlmaml.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
 from rlmaml.supervised.experiment import SupervisedExperiment
-
-
-@dataclass
-class StepScore:
-    step: int
-    mean: float
-    ci95: float
 
 
 def evaluate_held_out(
     experiment: SupervisedExperiment, num_tasks: int, steps: int, seed: int, split: str = "test"
-) -> list[StepScore]:
+) -> list[StepStatistic]:
     """Adapt to `num_tasks` tasks of `split` (for classification, classes never seen in
     meta-training), a meta-batch at a time. The model is in eval mode, so batch norm in
     `running` mode uses its recorded statistics."""
@@ -36,4 +27,4 @@ def evaluate_held_out(
                 scores[step].append(per_task)
     finally:
         model.train(was_training)
-    return [StepScore(step, *mean_and_ci95(torch.cat(s).numpy())) for step, s in enumerate(scores)]
+    return [StepStatistic(step, *mean_and_ci95(torch.cat(s).numpy())) for step, s in enumerate(scores)]

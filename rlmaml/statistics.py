@@ -1,0 +1,28 @@
+"""What both modes report after adaptation: a mean per inner step with its 95 % CI."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Evaluation draws its tasks and episodes from a stream no training iteration uses.
+EVALUATION_ITERATION = 2**31 - 1
+
+
+@dataclass
+class StepStatistic:
+    """Return, MSE or accuracy after `step` adaptation steps: mean and 95 % CI half-width."""
+
+    step: int
+    mean: float
+    ci95: float
+
+
+def mean_and_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Mean and the half-width of its normal-approximation 95 % confidence interval."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        return float(values.mean()), float("nan")  # written as null in JSON
+    return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
