@@ -117,8 +117,10 @@ class MAMLTRPO:
         task_indices: Sequence[int],
         num_steps: int,
         first_order: bool,
+        step_sizes: Sequence[float] | None = None,
     ) -> Adaptation:
-        """Adapt to `tasks`, each inner step on fresh episodes of the current adapted policy."""
+        """Adapt to `tasks`, each inner step on fresh episodes of the current adapted policy.
+        `step_sizes` gives one step size per inner step (default: fast_lr for every step)."""
         task_params = expand_to_tasks(params, len(tasks))
         inner_episodes: list[Episodes] = []
 
@@ -127,7 +129,8 @@ class MAMLTRPO:
             inner_episodes.append(self.sample(step_params, tasks, keys))
             return self.inner_objective(self.model, step_params, inner_episodes[step])
 
-        trajectory = adapt(task_params, inner_loss, num_steps, self.settings.fast_lr, first_order)
+        lr = self.settings.fast_lr if step_sizes is None else step_sizes
+        trajectory = adapt(task_params, inner_loss, num_steps, lr, first_order)
         post_keys = seed_keys(seed, iteration, task_indices, stage=num_steps)
         post = self.sample(trajectory[-1], tasks, post_keys)
         return Adaptation(inner_episodes, post, trajectory)
