@@ -1,5 +1,5 @@
-"""The `rlmaml` command: train, adapt (meta-RL), evaluate (supervised). Bad input exits with
-code 2 and one line."""
+"""The `rlmaml` command: train; adapt, export, baselines, compare and plot (meta-RL);
+evaluate (supervised). Bad input exits with code 2 and one line."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rlmaml.errors import UserError
+from rlmaml.statistics import StepStatistic
 
 
 def parse_task(pairs: list[str]) -> dict[str, Any]:
@@ -32,9 +33,9 @@ def parse_task(pairs: list[str]) -> dict[str, Any]:
 
 def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     """The task if the run's env accepts it; else UserError with the env's reason."""
-    import gymnasium as gym
+    from rlmaml.environments import make_env
 
-    env = gym.make(config["env"], **config["env_kwargs"])
+    env = make_env(config)
     try:
         env.unwrapped.set_task(task)
     except ValueError as error:
@@ -73,34 +74,151 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"run written to {out}")
 
 
+def print_returns(returns: list[StepStatistic]) -> None:
+    print(f"{'step':>4}  {'mean return':>12}  {'95% CI':>8}")
+    for r in returns:
+        print(f"{r.step:>4}  {r.mean:>12.2f}  {'±' + format(r.ci95, '.2f'):>8}")
+
+
+def returns_json(returns: list[StepStatistic]) -> list[dict[str, Any]]:
+    return [{**vars(r), "ci95": finite_or_none(r.ci95)} for r in returns]
+
+
 def cmd_adapt(args: argparse.Namespace) -> None:
+    if args.video:
+        from rlmaml.video import choose_headless_backend
+
+        choose_headless_backend()  # before MuJoCo is imported
     from rlmaml.evaluation import adapt_and_measure
     from rlmaml.run import load_trained_policy
 
     config, policy, metadata = load_trained_policy(Path(args.run_dir))
     if args.plot and "Navigation2D" not in config["env"]:
         raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config['env']}")
+    if args.video:
+        if "Navigation2D" in config["env"]:
+            raise UserError("--video renders MuJoCo envs; for 2D navigation draw the trajectories with --plot")
+        from rlmaml.video import check_rendering
+
+        check_rendering(config)
     tasks: Any = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
-    result = adapt_and_measure(config, policy, tasks, args.steps, args.seed)
+    result = adapt_and_measure(config, policy, tasks, args.steps, args.seed, args.lr_schedule)
     print(
         f"{config['env']}: {len(result.tasks)} task(s), {config['fast_batch_size']} episodes per step, "
-        f"policy after {metadata.get('iterations_done', '?')} meta-iterations"
+        f"{args.lr_schedule} step sizes, policy after {metadata.get('iterations_done', '?')} meta-iterations"
     )
-    print(f"{'step':>4}  {'mean return':>12}  {'95% CI':>8}")
-    for r in result.returns:
-        print(f"{r.step:>4}  {r.mean:>12.2f}  {'±' + format(r.ci95, '.2f'):>8}")
+    print_returns(result.returns)
     if args.json:
         report = {
             "env": config["env"],
             "num_tasks": len(result.tasks),
             "episodes_per_step": config["fast_batch_size"],
-            "returns": [{**vars(r), "ci95": finite_or_none(r.ci95)} for r in result.returns],
+            "lr_schedule": args.lr_schedule,
+            "returns": returns_json(result.returns),
         }
         Path(args.json).write_text(json.dumps(report, indent=2))
     if args.plot:
         from rlmaml.plots import plot_navigation
 
         plot_navigation(result, Path(args.plot))
+    if args.video:
+        from rlmaml.video import write_adaptation_videos
+
+        first_task = [{name: p[0] for name, p in params.items()} for params in result.parameters]
+        paths = write_adaptation_videos(
+            config, policy, first_task[0], first_task[-1], result.tasks[0], args.steps, Path(args.video), args.seed
+        )
+        print(f"videos of task {result.tasks[0]}: {', '.join(map(str, paths))}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from rlmaml.evaluation import adapt_and_measure
+    from rlmaml.export import save_atomically, to_ppo
+    from rlmaml.run import load_trained_policy
+
+    out = Path(args.out)
+    if out.suffix != ".zip":
+        raise UserError(f"--out {out}: Stable-Baselines3 files end in .zip; give a path like policy.zip")
+    config, policy, _ = load_trained_policy(Path(args.run_dir))
+    task = check_task(config, parse_task(args.task))
+    result = adapt_and_measure(config, policy, [task], args.steps, args.seed, args.lr_schedule)
+    print_returns(result.returns)
+    adapted = {name: p[0] for name, p in result.parameters[-1].items()}
+    save_atomically(to_ppo(config, policy, adapted), out)
+    print(
+        f"wrote {out}: PPO.load('{out}') acts in {config['env']} (horizon {config['horizon']}) "
+        f"after env.unwrapped.set_task({task})"
+    )
+
+
+def cmd_baselines(args: argparse.Namespace) -> None:
+    from rlmaml.baselines import train_baselines
+    from rlmaml.config import is_supervised, load_config
+
+    overrides = [pair for group in args.set for pair in group]
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    config = load_config(args.config, overrides)
+    if is_supervised(config):
+        raise UserError(f"baselines are for meta-RL configs; {args.config} is a supervised config")
+    train_baselines(config, Path(args.out), tuple(args.methods), args.timesteps, args.envs, 1 if args.verbose else 0)
+    print(f"baselines written to {args.out}")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from rlmaml.compare import compare, format_table, methods_to_compare
+    from rlmaml.run import load_trained_policy
+
+    config, policy, _ = load_trained_policy(Path(args.run_dir))
+    methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
+    results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule)
+    print(f"{config['env']}: {args.num_tasks} new tasks, {config['fast_batch_size']} episodes per step, "
+          f"{args.lr_schedule} step sizes; mean return ± 95% CI")
+    print(format_table(results))
+    if args.json:
+        report = {
+            "env": config["env"],
+            "num_tasks": args.num_tasks,
+            "lr_schedule": args.lr_schedule,
+            "methods": {label: returns_json(returns) for label, returns in results.items()},
+        }
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    if args.plot:
+        from rlmaml.plots import plot_comparison
+
+        plot_comparison(results, config["env"], args.num_tasks, Path(args.plot))
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    from rlmaml.plots import plot_training_curves, read_progress
+    from rlmaml.run import read_run_config
+
+    groups: dict[str, list] = {}
+    configs: dict[str, dict[str, Any]] = {}
+    for run_dir in map(Path, args.run_dirs):
+        config = read_run_config(run_dir)
+        if "mode" in config:
+            raise UserError(f"{run_dir} is a supervised run: `rlmaml plot` draws meta-RL returns")
+        progress = read_progress(run_dir) if (run_dir / "progress.csv").is_file() else {}
+        if not progress:
+            raise UserError(f"{run_dir} has no progress.csv rows yet")
+        same_but_seed = {k: v for k, v in config.items() if k not in ("seed", "iterations", "checkpoint_every")}
+        key = json.dumps(same_but_seed, sort_keys=True)
+        configs[key] = same_but_seed
+        groups.setdefault(key, []).append(progress)
+    labels = group_labels(list(configs.values()))
+    plot_training_curves({label: groups[key] for label, key in zip(labels, configs)}, Path(args.out))
+    print(f"wrote {args.out}")
+
+
+def group_labels(configs: list[dict[str, Any]]) -> list[str]:
+    """Each group's env name, plus the config keys on which it differs from groups of the same env."""
+    labels = []
+    for config in configs:
+        same_env = [other for other in configs if other["env"] == config["env"]]
+        differing = [key for key in config if any(other[key] != config[key] for other in same_env)]
+        labels.append(" ".join([config["env"].removeprefix("rlmaml/"), *(f"{k}={config[k]}" for k in differing)]))
+    return labels
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -153,6 +271,15 @@ def count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def add_schedule(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lr-schedule",
+        choices=("training", "paper"),
+        default="training",
+        help="step sizes: fast_lr at every step (training), or fast_lr then fast_lr/2 (the paper's evaluation)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rlmaml", description="Model-Agnostic Meta-Learning for RL and few-shot supervised learning"
@@ -178,7 +305,51 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--seed", type=count(0), default=0, help="seed of the evaluation tasks and episodes")
     adapt.add_argument("--json", help="write the returns per step to this JSON file")
     adapt.add_argument("--plot", help="draw 2D-navigation trajectories to this image file")
+    add_schedule(adapt)
+    adapt.add_argument("--video", metavar="DIR", help="MuJoCo envs: write before.gif and after.gif of the first task")
     adapt.set_defaults(run=cmd_adapt)
+
+    export = commands.add_parser("export", help="adapt to one task and write a Stable-Baselines3 PPO file")
+    export.add_argument("run_dir", help="a run directory written by `rlmaml train`")
+    export.add_argument("--task", nargs="+", required=True, metavar="KEY=VALUE", help="the task, e.g. direction=-1")
+    export.add_argument("--steps", type=count(0), default=1, help="policy-gradient steps (default 1)")
+    export.add_argument("--out", required=True, help="the .zip file to write")
+    export.add_argument("--seed", type=count(0), default=0, help="seed of the adaptation episodes")
+    add_schedule(export)
+    export.set_defaults(run=cmd_export)
+
+    baselines = commands.add_parser("baselines", help="train the random, pretrained and oracle baselines with PPO")
+    baselines.add_argument("config", help="the meta-RL config to compare against, e.g. navigation2d")
+    baselines.add_argument("--out", required=True, help="directory of the baselines")
+    baselines.add_argument(
+        "--timesteps", type=count(1), default=1_000_000, help="PPO env steps per trained method (default 1,000,000)"
+    )
+    baselines.add_argument(
+        "--methods", nargs="+", choices=("random", "pretrained", "oracle"), default=["random", "pretrained", "oracle"]
+    )
+    baselines.add_argument("--envs", type=count(1), default=8, help="parallel envs of PPO (default 8)")
+    baselines.add_argument(
+        "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
+    )
+    baselines.add_argument("--seed", type=count(0), help="shorthand for --set seed=N")
+    baselines.add_argument("--verbose", action="store_true", help="print PPO's training log")
+    baselines.set_defaults(run=cmd_baselines)
+
+    compare = commands.add_parser("compare", help="adapt MAML and baselines on the same tasks; table and figure")
+    compare.add_argument("run_dir", help="a MAML run directory")
+    compare.add_argument("baseline_dirs", nargs="+", help="directories written by `rlmaml baselines`")
+    compare.add_argument("--num-tasks", type=count(1), default=40, help="new tasks (default 40)")
+    compare.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
+    compare.add_argument("--seed", type=count(0), default=0, help="seed of the tasks and episodes")
+    compare.add_argument("--json", help="write the returns per method and step to this JSON file")
+    compare.add_argument("--plot", help="draw return against gradient steps to this image file")
+    add_schedule(compare)
+    compare.set_defaults(run=cmd_compare)
+
+    plot = commands.add_parser("plot", help="training curves of one or more runs (several seeds: mean and band)")
+    plot.add_argument("run_dirs", nargs="+", help="run directories written by `rlmaml train`")
+    plot.add_argument("--out", required=True, help="image file to write, e.g. curves.png")
+    plot.set_defaults(run=cmd_plot)
 
     evaluate = commands.add_parser("evaluate", help="adapt a supervised meta-trained model to held-out tasks")
     evaluate.add_argument("run_dir", help="a run directory written by `rlmaml train` with a supervised config")

@@ -15,12 +15,16 @@ import yaml
 from rlmaml.errors import UserError
 
 
+REQUIRED = object()  # a Field without a default must be in every config
+
+
 @dataclass(frozen=True)
 class Field:
     kind: str  # "int", "float", "bool", "str", "dict", "int_list"
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    default: Any = REQUIRED  # keys added after runs were saved have one, so old runs still load
 
 
 RL_SCHEMA: dict[str, Field] = {
@@ -42,6 +46,9 @@ RL_SCHEMA: dict[str, Field] = {
     "gae_lambda": Field("float", minimum=0, maximum=1),
     "hidden_sizes": Field("int_list"),
     "activation": Field("str", choices=("tanh", "relu")),
+    # mlp: rlmaml's GaussianMLPPolicy; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes)
+    "policy": Field("str", choices=("mlp", "sb3"), default="mlp"),
+    "observe_task": Field("bool", default=False),  # append the task to observations (oracle baseline)
     "iterations": Field("int", minimum=0),
     "seed": Field("int", minimum=0),
     "checkpoint_every": Field("int", minimum=1),
@@ -208,6 +215,7 @@ def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Fi
     unknown = sorted(set(config) - set(schema))
     if unknown:
         raise UserError(f"unknown config key '{unknown[0]}' (known keys: {', '.join(schema)})")
+    config.update({key: f.default for key, f in schema.items() if key not in config and f.default is not REQUIRED})
     missing = [key for key in schema if key not in config]
     if missing:
         raise UserError(f"config key '{missing[0]}' is missing")

@@ -9,7 +9,7 @@ from typing import Any
 from torch import nn
 
 from rlmaml.episodes import Episodes
-from rlmaml.functional import parameters_of
+from rlmaml.functional import Params, detach, parameters_of
 from rlmaml.metalearner import MAMLTRPO
 from rlmaml.rl_experiment import settings_from
 from rlmaml.sampler import BatchSampler
@@ -22,11 +22,24 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
     return mean_and_ci95(returns.mean(axis=1) if returns.shape[0] > 1 else returns[0])
 
 
+# Step-size schedules of `rlmaml adapt`: the one meta-training used, or the original MAML
+# evaluation's (fast_lr for the first step, fast_lr / 2 for every later one).
+SCHEDULES = ("training", "paper")
+
+
+def step_sizes(fast_lr: float, steps: int, schedule: str) -> list[float]:
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    later = fast_lr / 2 if schedule == "paper" else fast_lr
+    return [fast_lr, *[later] * (steps - 1)][:steps]
+
+
 @dataclass
 class AdaptationResult:
     tasks: list[dict[str, Any]]
     returns: list[StepStatistic]
     episodes: list[Episodes]  # step 0 (before adaptation) .. K
+    parameters: list[Params]  # per-task parameters (leading task axis) before and after each step
 
 
 def adapt_and_measure(
@@ -35,20 +48,23 @@ def adapt_and_measure(
     tasks: Sequence[dict[str, Any]] | int,
     steps: int,
     seed: int,
+    schedule: str = "training",
 ) -> AdaptationResult:
     """Adapt `policy` to the given tasks (or that many new ones) with `steps` policy-gradient
     steps of fast_batch_size episodes each, measuring the return before and after every step.
-    The steps are first-order: nothing here is differentiated through the adaptation."""
-    sampler = BatchSampler(config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"])
+    The steps are first-order: nothing here is differentiated through the adaptation.
+    The tasks and episodes depend on `seed` only, so every policy sees the same tasks."""
+    sampler = BatchSampler.from_config(config)
     try:
         learner = MAMLTRPO(policy, sampler, settings_from(config))
         if isinstance(tasks, int):
             tasks = learner.sample_tasks(tasks, seed, EVALUATION_ITERATION)
+        lr = step_sizes(config["fast_lr"], steps, schedule)
         adaptation = learner.adapt(
-            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True
+            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True, lr
         )
     finally:
         sampler.close()
     episodes = [*adaptation.inner_episodes, adaptation.post_episodes]
     returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(episodes)]
-    return AdaptationResult(list(tasks), returns, episodes)
+    return AdaptationResult(list(tasks), returns, episodes, [detach(p) for p in adaptation.trajectory])

@@ -1,7 +1,9 @@
-"""Figures: 2D-navigation trajectories before and after adaptation."""
+"""Figures of meta-RL: training curves, navigation trajectories, MAML against baselines."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -9,7 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from rlmaml.evaluation import AdaptationResult  # noqa: E402
+from rlmaml.statistics import StepStatistic  # noqa: E402
 
 
 def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) -> None:
@@ -39,3 +44,60 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_tasks: int, path: Path) -> None:
+    """Mean return against the number of gradient steps, with 95 % CI bands."""
+    figure, axes = plt.subplots(figsize=(6, 4.2))
+    for label, returns in results.items():
+        steps = [r.step for r in returns]
+        means = [r.mean for r in returns]
+        ci = [r.ci95 for r in returns]
+        line = axes.plot(steps, means, marker="o", label=label)[0]
+        axes.fill_between(
+            steps, [m - c for m, c in zip(means, ci)], [m + c for m, c in zip(means, ci)], color=line.get_color(), alpha=0.2
+        )
+    axes.set_xlabel("number of gradient steps")
+    axes.set_ylabel("average return per episode")
+    axes.set_xticks(steps)
+    axes.set_title(f"{env_id}: {num_tasks} new tasks (bands: 95 % CI over tasks)", fontsize=10)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def read_progress(run_dir: Path) -> dict[str, np.ndarray]:
+    """progress.csv as one array per column."""
+    with (Path(run_dir) / "progress.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {column: np.array([float(row[column]) for row in rows]) for column in rows[0]} if rows else {}
+
+
+def plot_training_curves(groups: dict[str, Sequence[dict[str, np.ndarray]]], path: Path) -> None:
+    """Return before and after adaptation against meta-iterations and env steps. Each group
+    (runs of one config, several seeds) is drawn as the mean over its runs, on the
+    iterations all of them reached, with a band from the lowest to the highest run."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for (label, runs), color in zip(groups.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        length = min(len(run["iteration"]) for run in runs)
+        env_steps = np.mean([run["env_steps"][:length] for run in runs], axis=0) / 1e6
+        x_by_axis = (runs[0]["iteration"][:length] + 1, env_steps)
+        suffix = f" ({len(runs)} runs)" if len(runs) > 1 else ""
+        for column, style, stage in (("return_before", "--", "before"), ("return_after", "-", "after")):
+            values = np.stack([run[column][:length] for run in runs])
+            for axis, x in zip(axes, x_by_axis):
+                axis.plot(x, values.mean(axis=0), style, color=color, label=f"{label}, {stage} adaptation{suffix}")
+                if len(runs) > 1:
+                    axis.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
+    axes[0].set_xlabel("meta-iteration")
+    axes[1].set_xlabel("env steps of meta-training (millions)")
+    axes[0].set_ylabel("mean return per episode")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.06 * ((len(labels) + 1) // 2), 1, 1))
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -33,7 +33,7 @@ class RLExperiment:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.policy = build_policy(config)
-        self.sampler = BatchSampler(config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"])
+        self.sampler = BatchSampler.from_config(config)
         self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config))
         self.env_steps = 0.0
 

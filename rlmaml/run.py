@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import torch
 import yaml
+from torch import nn
 
-import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.checkpoint import latest_checkpoint, load_checkpoint
 from rlmaml.config import is_supervised, resolve
+from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
 
@@ -21,20 +21,16 @@ POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir")
 
 
-def env_spaces(config: dict[str, Any]) -> tuple[int, int]:
-    """(observation size, action size) of the config's env."""
-    try:
-        env = gym.make(config["env"], **config["env_kwargs"])
-    except (gym.error.Error, TypeError, ValueError) as error:
-        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
-    sizes = env.observation_space.shape[0], env.action_space.shape[0]
-    env.close()
-    return sizes
-
-
-def build_policy(config: dict[str, Any]) -> GaussianMLPPolicy:
-    obs_dim, act_dim = env_spaces(config)
+def build_policy(config: dict[str, Any]) -> nn.Module:
+    """The run's policy, initialised from its seed: rlmaml's MLP or an SB3 ActorCriticPolicy."""
+    observation_space, action_space = env_spaces(config)
     torch.manual_seed(config["seed"])
+    if config["policy"] == "sb3":
+        from rlmaml.sb3 import SB3GaussianPolicy, sb3_actor_critic
+
+        actor_critic = sb3_actor_critic(observation_space, action_space, config["hidden_sizes"], config["activation"])
+        return SB3GaussianPolicy(actor_critic)
+    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
     return GaussianMLPPolicy(obs_dim, act_dim, config["hidden_sizes"], config["activation"])
 
 
@@ -73,7 +69,7 @@ def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor]
     return checkpoint, *load_checkpoint(checkpoint)
 
 
-def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], GaussianMLPPolicy, dict[str, Any]]:
+def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
     """(config, policy with the latest checkpoint's weights, checkpoint metadata)."""
     config = read_run_config(run_dir)
     if is_supervised(config):

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
+from rlmaml.environments import make_vector_env
 from rlmaml.episodes import Episodes
 from rlmaml.functional import Params, call_per_task
 
@@ -36,25 +37,23 @@ def single_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def make_vector_env(env_id: str, num_envs: int, horizon: int, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
-    return gym.make_vec(
-        env_id,
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        max_episode_steps=horizon,
-        **env_kwargs,
-    )
-
-
 class BatchSampler:
     """Samples `episodes_per_task` episodes for each of a list of tasks, stepping every
     (task, episode) pair as one sub-env with one batched policy forward per time step."""
 
-    def __init__(self, env_id: str, env_kwargs: dict[str, Any], episodes_per_task: int, horizon: int) -> None:
+    def __init__(
+        self,
+        env_id: str,
+        env_kwargs: dict[str, Any],
+        episodes_per_task: int,
+        horizon: int,
+        observe_task: bool = False,
+    ) -> None:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs)
         self.episodes_per_task = episodes_per_task
         self.horizon = horizon
+        self.observe_task = observe_task
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self.task_distribution = gym.make(env_id, **env_kwargs).unwrapped  # for sample_tasks only
 
@@ -62,8 +61,17 @@ class BatchSampler:
         """The batched env for `num_tasks` tasks, built once per meta-batch size."""
         if num_tasks not in self._envs:
             num_envs = num_tasks * self.episodes_per_task
-            self._envs[num_tasks] = make_vector_env(self.env_id, num_envs, self.horizon, self.env_kwargs)
+            self._envs[num_tasks] = make_vector_env(
+                self.env_id, num_envs, self.horizon, self.env_kwargs, self.observe_task
+            )
         return self._envs[num_tasks]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BatchSampler:
+        """The sampler of an RL run: its env, fast_batch_size episodes per task, its horizon."""
+        return cls(
+            config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"], config["observe_task"]
+        )
 
     def close(self) -> None:
         for env in self._envs.values():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import gymnasium as gym
 import torch
 from stable_baselines3.common.distributions import DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
 from torch import nn
+
+from rlmaml.policies import ACTIVATIONS
 
 
 class SB3GaussianPolicy(nn.Module):
@@ -33,3 +38,18 @@ class SB3GaussianPolicy(nn.Module):
         mean = self.policy.action_net(self.policy.mlp_extractor.forward_actor(flat))
         mean = mean.reshape(*obs.shape[:-1], -1)
         return mean, self.policy.log_std.expand_as(mean)
+
+
+def sb3_actor_critic(
+    observation_space: gym.spaces.Box, action_space: gym.spaces.Box, hidden_sizes: Sequence[int], activation: str
+) -> ActorCriticPolicy:
+    """An SB3 ActorCriticPolicy whose actor and critic each have `hidden_sizes` layers, as
+    PPO("MlpPolicy", policy_kwargs=sb3_policy_kwargs(...)) builds it."""
+    return ActorCriticPolicy(
+        observation_space, action_space, lr_schedule=lambda _: 0.0, **sb3_policy_kwargs(hidden_sizes, activation)
+    )
+
+
+def sb3_policy_kwargs(hidden_sizes: Sequence[int], activation: str) -> dict:
+    layers = list(hidden_sizes)
+    return {"net_arch": {"pi": layers, "vf": layers}, "activation_fn": ACTIVATIONS[activation]}

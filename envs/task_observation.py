@@ -1,0 +1,68 @@
+"""Observations that include the task, for the oracle baseline (a policy told its task), and
+envs that draw a new task every episode, for the pretrained baseline and the oracle.
+
+The task is read from the unwrapped env at every observation, so `env.unwrapped.set_task(s)`
+keeps working as the sampler and the CLI use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .tasks import Task, make_rng
+
+
+def task_vector(task: Task) -> np.ndarray:
+    """The task's numbers in the order of its sorted field names: {"goal": [1, 2]} -> [1., 2.]."""
+    return np.concatenate([np.asarray(task[field], dtype=np.float64).reshape(-1) for field in sorted(task)])
+
+
+def _extended(space: gym.spaces.Box, extra: int) -> gym.spaces.Box:
+    low = np.concatenate([space.low, np.full(extra, -np.inf)]).astype(space.dtype)
+    high = np.concatenate([space.high, np.full(extra, np.inf)]).astype(space.dtype)
+    return gym.spaces.Box(low, high, dtype=space.dtype)
+
+
+class TaskInObservation(gym.ObservationWrapper):
+    """Appends the current task's vector to every observation of a single env."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        size = task_vector(env.unwrapped.get_task()).size
+        self.observation_space = _extended(env.observation_space, size)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        task = task_vector(self.env.unwrapped.get_task())
+        return np.concatenate([observation, task]).astype(self.observation_space.dtype)
+
+
+class TaskInObservationVector(gym.vector.VectorObservationWrapper):
+    """Appends each sub-env's task vector to its observation in a batched env."""
+
+    def __init__(self, env: gym.vector.VectorEnv) -> None:
+        super().__init__(env)
+        size = task_vector(env.unwrapped.get_tasks()[0]).size
+        self.single_observation_space = _extended(env.single_observation_space, size)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, env.num_envs)
+
+    def observations(self, observations: np.ndarray) -> np.ndarray:
+        tasks = np.stack([task_vector(task) for task in self.env.unwrapped.get_tasks()])
+        return np.concatenate([observations, tasks], axis=1).astype(self.single_observation_space.dtype)
+
+
+class NewTaskEachEpisode(gym.Wrapper):
+    """Sets a task drawn from the env's own distribution at every reset (a task-randomised env)."""
+
+    def __init__(self, env: gym.Env, seed: int | None = None) -> None:
+        super().__init__(env)
+        self._task_rng = make_rng(seed)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            self._task_rng = make_rng(seed)
+        task_seed = int(self._task_rng.integers(2**31 - 1))
+        self.env.unwrapped.set_task(self.env.unwrapped.sample_tasks(1, seed=task_seed)[0])
+        return self.env.reset(seed=seed, options=options)

@@ -1,0 +1,105 @@
+"""The comparison methods of the MAML paper's RL experiments (Finn et al. 2017, Figure 5),
+trained with Stable-Baselines3 PPO and later adapted exactly as a meta-trained policy is:
+
+- random: the policy network at its initialisation, no training;
+- pretrained: one policy trained on the task-randomised env (a new task every episode);
+- oracle: a policy trained on an env whose observation includes the task.
+
+A baselines directory holds config.yaml (the RL config they were trained for), one SB3 file
+per method and baselines.json with the env steps and wall-clock time each one cost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3 import PPO
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from rlmaml.environments import make_env
+from rlmaml.errors import UserError
+from rlmaml.export import load_ppo_policy, save_atomically
+from rlmaml.run import read_run_config, write_config
+from rlmaml.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+
+METHODS = ("random", "pretrained", "oracle")
+MANIFEST = "baselines.json"
+
+
+def method_config(config: dict[str, Any], method: str) -> dict[str, Any]:
+    """The config a method is trained and adapted with: only the oracle sees the task."""
+    return {**config, "observe_task": method == "oracle"}
+
+
+def task_randomised_envs(config: dict[str, Any], num_envs: int) -> DummyVecEnv:
+    """`num_envs` copies of the config's env, each drawing a new task every episode."""
+    seeds = [config["seed"] * 1000 + i for i in range(num_envs)]
+    return DummyVecEnv([lambda s=s: Monitor(make_env(config, task_seed=s)) for s in seeds])
+
+
+def train_method(config: dict[str, Any], method: str, timesteps: int, num_envs: int, verbose: int) -> PPO:
+    """PPO with SB3's defaults, the run's network and discount; `random` is returned untrained."""
+    envs = task_randomised_envs(method_config(config, method), num_envs)
+    model = PPO(
+        "MlpPolicy",
+        envs,
+        gamma=config["gamma"],
+        policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]),
+        seed=config["seed"],
+        device="cpu",
+        verbose=verbose,
+    )
+    if method != "random":
+        model.learn(total_timesteps=timesteps)
+    envs.close()
+    return model
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    path = out / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def train_baselines(
+    config: dict[str, Any], out: Path, methods: tuple[str, ...], timesteps: int, num_envs: int, verbose: int
+) -> dict[str, Any]:
+    """Train the methods not yet in `out` (so an interrupted call continues) into `out`."""
+    if (out / "config.yaml").is_file():
+        saved = read_run_config(out)
+        if saved != config:
+            changed = next(key for key in config if saved.get(key) != config[key])
+            raise UserError(
+                f"{out} holds baselines of another config (key '{changed}' differs): give another --out"
+            )
+    write_config(out, config)
+    manifest = read_manifest(out)
+    for method in methods:
+        if method in manifest and (out / manifest[method]["file"]).is_file():
+            print(f"{method}: already in {out}, kept")
+            continue
+        start = time.perf_counter()
+        model = train_method(config, method, timesteps, num_envs, verbose)
+        save_atomically(model, out / f"{method}.zip")
+        manifest[method] = {
+            "file": f"{method}.zip",
+            "env_steps": int(model.num_timesteps),
+            "wall_time": time.perf_counter() - start,
+            "observe_task": method == "oracle",
+        }
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        print(f"{method}: {model.num_timesteps} env steps in {manifest[method]['wall_time']:.0f} s")
+    return manifest
+
+
+def load_baselines(out: Path) -> tuple[dict[str, Any], dict[str, SB3GaussianPolicy], dict[str, Any]]:
+    """(config, policy per method, manifest) of a baselines directory."""
+    manifest = read_manifest(out)
+    if not manifest:
+        raise UserError(f"no {MANIFEST} in {out}: train baselines with `rlmaml baselines CONFIG --out {out}`")
+    config = read_run_config(out)
+    policies = {method: load_ppo_policy(out / entry["file"]) for method, entry in manifest.items()}
+    return config, policies, manifest

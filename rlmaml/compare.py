@@ -1,0 +1,55 @@
+"""MAML against the baselines: every method adapted with the same procedure on the same tasks
+and episode seeds, as a table of return per gradient step and a figure like the paper's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from rlmaml.baselines import load_baselines, method_config
+from rlmaml.errors import UserError
+from rlmaml.evaluation import adapt_and_measure
+from rlmaml.statistics import StepStatistic
+
+# Keys that must agree between a MAML run and its baselines for the comparison to be fair.
+SHARED_KEYS = ("env", "env_kwargs", "horizon")
+
+
+def methods_to_compare(
+    run_config: dict[str, Any], policy: nn.Module, baseline_dirs: list[Path]
+) -> dict[str, tuple[dict[str, Any], nn.Module]]:
+    """{label: (config to adapt with, policy)}: MAML first, then each directory's baselines.
+    Baselines adapt with the MAML run's step size and batch size: the same procedure."""
+    methods = {"MAML": (run_config, policy)}
+    for directory in baseline_dirs:
+        config, policies, _ = load_baselines(directory)
+        for key in SHARED_KEYS:
+            if config[key] != run_config[key]:
+                raise UserError(
+                    f"{directory} was trained with {key}={config[key]!r} but the MAML run uses {run_config[key]!r}"
+                )
+        suffix = f" ({directory.name})" if len(baseline_dirs) > 1 else ""
+        for method, baseline_policy in policies.items():
+            methods[method + suffix] = (method_config(run_config, method), baseline_policy)
+    return methods
+
+
+def compare(
+    methods: dict[str, tuple[dict[str, Any], nn.Module]], num_tasks: int, steps: int, seed: int, schedule: str
+) -> dict[str, list[StepStatistic]]:
+    results = {}
+    for label, (config, policy) in methods.items():
+        results[label] = adapt_and_measure(config, policy, num_tasks, steps, seed, schedule).returns
+    return results
+
+
+def format_table(results: dict[str, list[StepStatistic]]) -> str:
+    steps = len(next(iter(results.values())))
+    width = max(len(label) for label in results)
+    lines = [f"{'method':<{width}}" + "".join(f"  {f'step {k}':>17}" for k in range(steps))]
+    for label, returns in results.items():
+        cells = "".join(f"  {f'{r.mean:.1f} ± {r.ci95:.1f}':>17}" for r in returns)
+        lines.append(f"{label:<{width}}{cells}")
+    return "\n".join(lines)

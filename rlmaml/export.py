@@ -1,0 +1,70 @@
+"""Adapted policies as Stable-Baselines3 PPO files, and SB3 files as policies to adapt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from stable_baselines3 import PPO
+from torch import nn
+
+from rlmaml.environments import make_env
+from rlmaml.errors import UserError
+from rlmaml.functional import Params
+from rlmaml.policies import GaussianMLPPolicy
+from rlmaml.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+
+
+def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tensor]:
+    """`params` of `policy` under the names of SB3's ActorCriticPolicy."""
+    if isinstance(policy, SB3GaussianPolicy):
+        return {name.removeprefix("policy."): value for name, value in params.items()}
+    if not isinstance(policy, GaussianMLPPolicy):
+        raise TypeError(f"cannot export a {type(policy).__name__}: expected GaussianMLPPolicy or SB3GaussianPolicy")
+    linear = [i for i, layer in enumerate(policy.mean) if isinstance(layer, nn.Linear)]
+    renamed = {f"mean.{i}": f"mlp_extractor.policy_net.{i}" for i in linear[:-1]}
+    renamed[f"mean.{linear[-1]}"] = "action_net"
+    weights = {}
+    for name, value in params.items():
+        module, _, kind = name.rpartition(".")
+        weights[f"{renamed[module]}.{kind}" if module else name] = value
+    return weights
+
+
+def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
+    """A PPO model on the config's env whose actor is `policy` with `params`. Its critic is
+    the SB3 meta-policy's own or, for rlmaml's MLP (which has none), freshly initialised."""
+    env = make_env(config)
+    model = PPO(
+        "MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]), device="cpu"
+    )
+    state = model.policy.state_dict()
+    if isinstance(policy, SB3GaussianPolicy):
+        state.update(policy.policy.state_dict())
+    actor = sb3_actor_weights(policy, params)
+    unknown = sorted(set(actor) - set(state))
+    if unknown:
+        raise ValueError(f"the SB3 policy has no parameter {unknown[0]}")
+    state.update({name: value.detach().clone() for name, value in actor.items()})
+    model.policy.load_state_dict(state)
+    return model
+
+
+def save_atomically(model: PPO, path: Path) -> None:
+    """SB3's zip at `path`, written beside it first so a failure leaves any old file whole."""
+    partial = path.with_name(path.stem + ".partial.zip")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def load_ppo_policy(path: Path) -> SB3GaussianPolicy:
+    """An SB3 PPO file's policy, as a module the MAML core adapts."""
+    if not path.is_file():
+        raise UserError(f"{path} not found")
+    try:
+        model = PPO.load(path, device="cpu")
+    except Exception as error:  # SB3 raises many kinds on a bad zip
+        raise UserError(f"{path} is not a Stable-Baselines3 PPO file: {error}") from None
+    return SB3GaussianPolicy(model.policy)

@@ -1,0 +1,105 @@
+"""Videos of a MuJoCo task: one episode of the policy before and one after adaptation,
+rendered offscreen and written as animated GIFs with the return so far on every frame.
+
+On a machine without a display MuJoCo needs a headless OpenGL backend chosen before it is
+imported: MUJOCO_GL=egl (Debian/Ubuntu: libegl1) or MUJOCO_GL=osmesa (libosmesa6).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from torch import nn
+from torch.func import functional_call
+
+from rlmaml.environments import make_env
+from rlmaml.errors import UserError
+from rlmaml.functional import Params
+
+RENDER_OPTIONS = {"width": 480, "height": 320, "camera_name": "track"}  # the models' camera that follows the torso
+
+
+def choose_headless_backend() -> None:
+    """Default to EGL where there is no display; call before mujoco is imported."""
+    if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
+        os.environ["MUJOCO_GL"] = "egl"
+
+
+def check_rendering(config: dict[str, Any]) -> None:
+    """Render one frame now, so that a missing GL backend is reported before any adaptation."""
+    env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
+    try:
+        env.reset(seed=0)
+        env.render()
+    except Exception as error:  # MuJoCo and PyOpenGL raise several kinds when no context can be made
+        backend = os.environ.get("MUJOCO_GL", "glfw")
+        raise UserError(
+            f"--video: cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
+            "install EGL (libegl1) or OSMesa (libosmesa6) and set MUJOCO_GL=egl or MUJOCO_GL=osmesa"
+        ) from None
+    finally:
+        env.close()
+
+
+def record_episode(
+    config: dict[str, Any], policy: nn.Module, params: Params, task: dict[str, Any], seed: int, caption: str
+) -> tuple[list[Image.Image], float]:
+    """Frames of one episode of the stochastic policy with `params` (one task's) and its return."""
+    env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
+    env.unwrapped.set_task(task)
+    noise = torch.Generator().manual_seed(seed)
+    observation, _ = env.reset(seed=seed)
+    frames, total = [], 0.0
+    dtype = next(iter(params.values())).dtype
+    with torch.no_grad():
+        for _ in range(config["horizon"]):
+            frames.append(captioned(env.render(), f"{task}  {caption}   return so far {total:8.1f}"))
+            mean, log_std = functional_call(policy, params, (torch.as_tensor(observation, dtype=dtype)[None],))
+            action = mean + log_std.exp() * torch.randn(mean.shape, generator=noise, dtype=dtype)
+            observation, reward, terminated, truncated, _ = env.step(action[0].numpy())
+            total += float(reward)
+            if terminated or truncated:
+                break
+    frames.append(captioned(env.render(), f"{task}  {caption}   return {total:8.1f}"))
+    env.close()
+    return frames, total
+
+
+def captioned(frame: np.ndarray, text: str) -> Image.Image:
+    image = Image.fromarray(frame)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, image.width, 18), fill=(0, 0, 0))
+    draw.text((6, 3), text, fill=(255, 255, 255))
+    return image
+
+
+def write_gif(frames: list[Image.Image], path: Path, fps: float) -> None:
+    """An endlessly looping GIF, written beside `path` first so a failure leaves no half file."""
+    partial = path.with_name(path.name + ".partial")
+    frames[0].save(
+        partial, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0
+    )
+    os.replace(partial, path)
+
+
+def write_adaptation_videos(
+    config: dict[str, Any], policy: nn.Module, before: Params, after: Params, task: dict[str, Any], steps: int,
+    out_dir: Path, seed: int,
+) -> list[Path]:
+    """before.gif and after.gif (after `steps` steps) of one task in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    probe = make_env(config)
+    fps = 1.0 / probe.unwrapped.dt
+    probe.close()
+    paths = []
+    for name, params, caption in (("before", before, "before adaptation"), ("after", after, f"after {steps} step(s)")):
+        frames, _ = record_episode(config, policy, params, task, seed, caption)
+        path = out_dir / f"{name}.gif"
+        write_gif(frames, path, fps)
+        paths.append(path)
+    return paths
