@@ -72,9 +72,7 @@ def train_baselines(
         saved = read_run_config(out)
         if saved != config:
             changed = next(key for key in config if saved.get(key) != config[key])
-            raise UserError(
-                f"{out} holds baselines of another config (key '{changed}' differs): give another --out"
-            )
+            raise UserError(f"{out} holds baselines of another config (key '{changed}' differs): give another --out")
     write_config(out, config)
     manifest = read_manifest(out)
     for method in methods:

@@ -172,8 +172,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
     config, policy, _ = load_trained_policy(Path(args.run_dir))
     methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
     results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule)
-    print(f"{config['env']}: {args.num_tasks} new tasks, {config['fast_batch_size']} episodes per step, "
-          f"{args.lr_schedule} step sizes; mean return ± 95% CI")
+    print(
+        f"{config['env']}: {args.num_tasks} new tasks, {config['fast_batch_size']} episodes per step, "
+        f"{args.lr_schedule} step sizes; mean return ± 95% CI"
+    )
     print(format_table(results))
     if args.json:
         report = {

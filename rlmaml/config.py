@@ -14,7 +14,6 @@ import yaml
 
 from rlmaml.errors import UserError
 
-
 REQUIRED = object()  # a Field without a default must be in every config
 
 

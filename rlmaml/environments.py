@@ -16,9 +16,7 @@ def make_env(config: dict[str, Any], task_seed: int | None = None, **make_kwargs
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
     With `task_seed`, every reset draws a new task from that seed's stream (task-randomised env)."""
     try:
-        env = gym.make(
-            config["env"], max_episode_steps=config["horizon"], **config["env_kwargs"], **make_kwargs
-        )
+        env = gym.make(config["env"], max_episode_steps=config["horizon"], **config["env_kwargs"], **make_kwargs)
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
     if task_seed is not None:

@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
 import numpy as np  # noqa: E402
 
 from rlmaml.evaluation import AdaptationResult  # noqa: E402
@@ -55,7 +54,11 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
         ci = [r.ci95 for r in returns]
         line = axes.plot(steps, means, marker="o", label=label)[0]
         axes.fill_between(
-            steps, [m - c for m, c in zip(means, ci)], [m + c for m, c in zip(means, ci)], color=line.get_color(), alpha=0.2
+            steps,
+            [m - c for m, c in zip(means, ci)],
+            [m + c for m, c in zip(means, ci)],
+            color=line.get_color(),
+            alpha=0.2,
         )
     axes.set_xlabel("number of gradient steps")
     axes.set_ylabel("average return per episode")

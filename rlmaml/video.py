@@ -81,15 +81,19 @@ def captioned(frame: np.ndarray, text: str) -> Image.Image:
 def write_gif(frames: list[Image.Image], path: Path, fps: float) -> None:
     """An endlessly looping GIF, written beside `path` first so a failure leaves no half file."""
     partial = path.with_name(path.name + ".partial")
-    frames[0].save(
-        partial, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0
-    )
+    frames[0].save(partial, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
     os.replace(partial, path)
 
 
 def write_adaptation_videos(
-    config: dict[str, Any], policy: nn.Module, before: Params, after: Params, task: dict[str, Any], steps: int,
-    out_dir: Path, seed: int,
+    config: dict[str, Any],
+    policy: nn.Module,
+    before: Params,
+    after: Params,
+    task: dict[str, Any],
+    steps: int,
+    out_dir: Path,
+    seed: int,
 ) -> list[Path]:
     """before.gif and after.gif (after `steps` steps) of one task in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -27,3 +27,13 @@ def tiny_policy() -> GaussianMLPPolicy:
 @pytest.fixture
 def nav_tasks() -> list[dict]:
     return [{"goal": [0.3, -0.2]}, {"goal": [-0.4, 0.1]}, {"goal": [0.05, 0.45]}]
+
+
+# A 2D-navigation run small enough to train in a second or two.
+TINY_NAV = ["meta_batch_size=3", "fast_batch_size=4", "horizon=20", "hidden_sizes=[8]", "checkpoint_every=2"]
+
+
+def train_tiny_nav(out, *overrides: str) -> None:
+    from rlmaml.cli import main
+
+    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *TINY_NAV, *overrides]) == 0

@@ -1,0 +1,59 @@
+"""`rlmaml plot` (training curves) and `rlmaml adapt --video` produce the files they promise."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import train_tiny_nav
+from PIL import Image
+
+from rlmaml.cli import main
+
+RENDER_PROBE = """
+import mujoco
+model = mujoco.MjModel.from_xml_string('<mujoco><worldbody><geom size="1"/></worldbody></mujoco>')
+mujoco.Renderer(model, 16, 16).render()
+"""
+
+
+def offscreen_rendering_works() -> bool:
+    """Whether MuJoCo can render headless here with the backend `rlmaml adapt --video` picks."""
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    return subprocess.run([sys.executable, "-c", RENDER_PROBE], env=env, capture_output=True).returncode == 0
+
+
+def test_plot_draws_several_seeds_and_env_steps(tmp_path):
+    runs = [tmp_path / f"seed{seed}" for seed in (1, 2)]
+    for seed, run in zip((1, 2), runs):
+        train_tiny_nav(run, "iterations=3", f"seed={seed}")
+    figure = tmp_path / "curves.png"
+    assert main(["plot", *map(str, runs), "--out", str(figure)]) == 0
+    assert Image.open(figure).size[0] > 800
+
+
+def test_plot_of_a_run_without_progress_is_one_line(tmp_path, capsys):
+    train_tiny_nav(tmp_path / "empty", "iterations=0")
+    assert main(["plot", str(tmp_path / "empty"), "--out", str(tmp_path / "c.png")]) == 2
+    assert "no progress.csv rows" in capsys.readouterr().err
+
+
+def test_video_is_for_mujoco_envs(tmp_path, capsys):
+    train_tiny_nav(tmp_path / "nav", "iterations=0")
+    assert main(["adapt", str(tmp_path / "nav"), "--steps", "1", "--video", str(tmp_path / "video")]) == 2
+    assert "--plot" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    not offscreen_rendering_works(),
+    reason="no OpenGL backend for headless MuJoCo rendering (MUJOCO_GL=egl failed): install libegl1 or libosmesa6",
+)
+def test_video_shows_one_episode_before_and_after_adaptation(tmp_path):
+    run = tmp_path / "cheetah"
+    tiny = ["meta_batch_size=2", "fast_batch_size=2", "horizon=10", "hidden_sizes=[8]", "iterations=0"]
+    assert main(["train", "halfcheetah-dir", "--out", str(run), "--quiet", "--set", *tiny]) == 0
+    videos = tmp_path / "video"
+    assert main(["adapt", str(run), "--task", "direction=-1", "--steps", "1", "--video", str(videos)]) == 0
+    for name in ("before.gif", "after.gif"):
+        gif = Image.open(videos / name)
+        assert gif.size == (480, 320) and gif.n_frames > 1
