@@ -1,8 +1,9 @@
 """Videos of a MuJoCo task: one episode of the policy before and one after adaptation,
 rendered offscreen and written as animated GIFs with the return so far on every frame.
 
-On a machine without a display MuJoCo needs a headless OpenGL backend chosen before it is
-imported: MUJOCO_GL=egl (Debian/Ubuntu: libegl1) or MUJOCO_GL=osmesa (libosmesa6).
+On a machine without a display MuJoCo needs a headless OpenGL backend: EGL (Debian/Ubuntu
+packages libegl1 libegl-mesa0 libgl1, MUJOCO_GL=egl, the default here when there is no
+DISPLAY). OSMesa (MUJOCO_GL=osmesa) did not work with mujoco 4's bindings on our machines.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def check_rendering(config: dict[str, Any]) -> None:
         backend = os.environ.get("MUJOCO_GL", "glfw")
         raise UserError(
             f"--video: cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
-            "install EGL (libegl1) or OSMesa (libosmesa6) and set MUJOCO_GL=egl or MUJOCO_GL=osmesa"
+            "install libegl1 libegl-mesa0 libgl1 and set MUJOCO_GL=egl"
         ) from None
     finally:
         env.close()
