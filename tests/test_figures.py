@@ -46,7 +46,7 @@ def test_video_is_for_mujoco_envs(tmp_path, capsys):
 
 @pytest.mark.skipif(
     not offscreen_rendering_works(),
-    reason="no OpenGL backend for headless MuJoCo rendering (MUJOCO_GL=egl failed): install libegl1 libegl-mesa0 libgl1",
+    reason="no OpenGL backend for headless MuJoCo (MUJOCO_GL=egl failed): install libegl1 libegl-mesa0 libgl1",
 )
 def test_video_shows_one_episode_before_and_after_adaptation(tmp_path):
     run = tmp_path / "cheetah"
