@@ -87,7 +87,7 @@ def plot_training_curves(groups: dict[str, Sequence[dict[str, np.ndarray]]], pat
         length = min(len(run["iteration"]) for run in runs)
         env_steps = np.mean([run["env_steps"][:length] for run in runs], axis=0) / 1e6
         x_by_axis = (runs[0]["iteration"][:length] + 1, env_steps)
-        suffix = f" ({len(runs)} runs)" if len(runs) > 1 else ""
+        suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""
         for column, style, stage in (("return_before", "--", "before"), ("return_after", "-", "after")):
             values = np.stack([run[column][:length] for run in runs])
             for axis, x in zip(axes, x_by_axis):
