@@ -14,7 +14,7 @@ from rlmaml.evaluation import adapt_and_measure
 from rlmaml.statistics import StepStatistic
 
 # Keys that must agree between a MAML run and its baselines for the comparison to be fair.
-SHARED_KEYS = ("env", "env_kwargs", "horizon")
+SHARED_KEYS = ("env", "env_kwargs", "horizon", "normalize_actions")
 
 
 def methods_to_compare(

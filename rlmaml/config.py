@@ -48,6 +48,8 @@ RL_SCHEMA: dict[str, Field] = {
     # mlp: rlmaml's GaussianMLPPolicy; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes)
     "policy": Field("str", choices=("mlp", "sb3"), default="mlp"),
     "observe_task": Field("bool", default=False),  # append the task to observations (oracle baseline)
+    # the policy acts in [-1, 1] and the env rescales to its bounds (rllab's `normalize`, as the paper)
+    "normalize_actions": Field("bool", default=False),
     "iterations": Field("int", minimum=0),
     "seed": Field("int", minimum=0),
     "checkpoint_every": Field("int", minimum=1),

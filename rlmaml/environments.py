@@ -1,15 +1,25 @@
-"""Envs as a run's config describes them: id, kwargs, horizon, and whether the observation
-includes the task (the oracle baseline's view)."""
+"""Envs as a run's config describes them: id, kwargs, horizon, whether the observation
+includes the task (the oracle baseline's view) and whether actions are rescaled from [-1, 1]
+to the env's bounds (rllab's `normalize`, which the MAML paper's code wrapped every env in)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
+from gymnasium.wrappers import RescaleAction
+from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
 from rlmaml.errors import UserError
+
+
+def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
+    """[-1, 1] in the space's own dtype (float64 bounds make Gymnasium warn about float32 spaces)."""
+    ones = np.ones(space.shape, dtype=space.dtype)
+    return -ones, ones
 
 
 def make_env(config: dict[str, Any], task_seed: int | None = None, **make_kwargs: Any) -> gym.Env:
@@ -21,16 +31,25 @@ def make_env(config: dict[str, Any], task_seed: int | None = None, **make_kwargs
         raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
     if task_seed is not None:
         env = NewTaskEachEpisode(env, task_seed)
+    if config.get("normalize_actions"):
+        env = RescaleAction(env, *unit_bounds(env.action_space))
     return TaskInObservation(env) if config.get("observe_task") else env
 
 
 def make_vector_env(
-    env_id: str, num_envs: int, horizon: int, env_kwargs: dict[str, Any], observe_task: bool = False
+    env_id: str,
+    num_envs: int,
+    horizon: int,
+    env_kwargs: dict[str, Any],
+    observe_task: bool = False,
+    normalize_actions: bool = False,
 ) -> gym.vector.VectorEnv:
     """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation)."""
     env = gym.make_vec(
         env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", max_episode_steps=horizon, **env_kwargs
     )
+    if normalize_actions:
+        env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))
     return TaskInObservationVector(env) if observe_task else env
 
 

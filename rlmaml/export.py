@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from stable_baselines3 import PPO
 from torch import nn
@@ -33,10 +34,25 @@ def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tens
     return weights
 
 
+def fold_action_scaling(weights: dict[str, torch.Tensor], low: np.ndarray, high: np.ndarray) -> dict[str, torch.Tensor]:
+    """An actor that acts in [-1, 1] turned into one that acts in [low, high]: the affine map
+    between them moved into the last layer and the log standard deviation."""
+    scale = torch.as_tensor((high - low) / 2, dtype=weights["log_std"].dtype)
+    center = torch.as_tensor((high + low) / 2, dtype=weights["log_std"].dtype)
+    return {
+        **weights,
+        "action_net.weight": scale[:, None] * weights["action_net.weight"],
+        "action_net.bias": scale * weights["action_net.bias"] + center,
+        "log_std": weights["log_std"] + scale.log(),
+    }
+
+
 def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
-    """A PPO model on the config's env whose actor is `policy` with `params`. Its critic is
-    the SB3 meta-policy's own or, for rlmaml's MLP (which has none), freshly initialised."""
-    env = make_env(config)
+    """A PPO model on the config's env whose actor is `policy` with `params`. It acts in the
+    env's own action bounds (a run with normalize_actions has the rescaling folded in), so
+    it runs on the plain task env. Its critic is the SB3 meta-policy's own or, for
+    rlmaml's MLP (which has none), freshly initialised."""
+    env = make_env({**config, "normalize_actions": False})
     model = PPO(
         "MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]), device="cpu"
     )
@@ -44,6 +60,8 @@ def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
     if isinstance(policy, SB3GaussianPolicy):
         state.update(policy.policy.state_dict())
     actor = sb3_actor_weights(policy, params)
+    if config["normalize_actions"]:
+        actor = fold_action_scaling(actor, env.action_space.low, env.action_space.high)
     unknown = sorted(set(actor) - set(state))
     if unknown:
         raise ValueError(f"the SB3 policy has no parameter {unknown[0]}")

@@ -48,12 +48,14 @@ class BatchSampler:
         episodes_per_task: int,
         horizon: int,
         observe_task: bool = False,
+        normalize_actions: bool = False,
     ) -> None:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs)
         self.episodes_per_task = episodes_per_task
         self.horizon = horizon
         self.observe_task = observe_task
+        self.normalize_actions = normalize_actions
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self.task_distribution = gym.make(env_id, **env_kwargs).unwrapped  # for sample_tasks only
 
@@ -62,7 +64,7 @@ class BatchSampler:
         if num_tasks not in self._envs:
             num_envs = num_tasks * self.episodes_per_task
             self._envs[num_tasks] = make_vector_env(
-                self.env_id, num_envs, self.horizon, self.env_kwargs, self.observe_task
+                self.env_id, num_envs, self.horizon, self.env_kwargs, self.observe_task, self.normalize_actions
             )
         return self._envs[num_tasks]
 
@@ -70,7 +72,12 @@ class BatchSampler:
     def from_config(cls, config: dict[str, Any]) -> BatchSampler:
         """The sampler of an RL run: its env, fast_batch_size episodes per task, its horizon."""
         return cls(
-            config["env"], config["env_kwargs"], config["fast_batch_size"], config["horizon"], config["observe_task"]
+            config["env"],
+            config["env_kwargs"],
+            config["fast_batch_size"],
+            config["horizon"],
+            config["observe_task"],
+            config["normalize_actions"],
         )
 
     def close(self) -> None:

@@ -37,9 +37,10 @@ def test_the_exported_actor_is_the_adapted_policy(nav_run, tmp_path):
     adapted = {name: value[0] for name, value in adapted.items()}
     observations = torch.randn(16, 2)
     mean, log_std = functional_call(policy, adapted, (observations,))
+    max_step = 0.1  # the policy acts in [-1, 1] (normalize_actions), the SB3 file in the env's bounds
     distribution = model.policy.get_distribution(observations).distribution
-    torch.testing.assert_close(distribution.mean, mean)
-    torch.testing.assert_close(distribution.stddev, log_std.exp())
+    torch.testing.assert_close(distribution.mean, max_step * mean)
+    torch.testing.assert_close(distribution.stddev, max_step * log_std.exp())
 
 
 def test_sb3_evaluation_of_the_export_agrees_with_adapt(nav_run, tmp_path):
