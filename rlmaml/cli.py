@@ -185,10 +185,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "methods": {label: returns_json(returns) for label, returns in results.items()},
         }
         Path(args.json).write_text(json.dumps(report, indent=2))
-    if args.plot:
-        from rlmaml.plots import plot_comparison
+    from rlmaml.plots import plot_comparison
 
-        plot_comparison(results, config["env"], args.num_tasks, Path(args.plot))
+    figure = Path(args.plot) if args.plot else Path(args.run_dir) / "compare.png"
+    plot_comparison(results, config["env"], args.num_tasks, figure)
+    print(f"figure written to {figure}")
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -344,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
     compare.add_argument("--seed", type=count(0), default=0, help="seed of the tasks and episodes")
     compare.add_argument("--json", help="write the returns per method and step to this JSON file")
-    compare.add_argument("--plot", help="draw return against gradient steps to this image file")
+    compare.add_argument("--plot", help="image file of return against gradient steps (default RUN_DIR/compare.png)")
     add_schedule(compare)
     compare.set_defaults(run=cmd_compare)
 
