@@ -53,16 +53,21 @@ class TaskInObservationVector(gym.vector.VectorObservationWrapper):
         return np.concatenate([observations, tasks], axis=1).astype(self.single_observation_space.dtype)
 
 
-class NewTaskEachEpisode(gym.Wrapper):
-    """Sets a task drawn from the env's own distribution at every reset (a task-randomised env)."""
+# Keys the task stream apart from the env's own generator seeded by the same reset seed.
+TASK_STREAM = 7_919
 
-    def __init__(self, env: gym.Env, seed: int | None = None) -> None:
+
+class NewTaskEachEpisode(gym.Wrapper):
+    """Sets a task drawn from the env's own distribution at every reset (a task-randomised
+    env). A seeded reset also seeds the stream of tasks, as it seeds the env."""
+
+    def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        self._task_rng = make_rng(seed)
+        self._task_rng = make_rng(None)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
-            self._task_rng = make_rng(seed)
+            self._task_rng = make_rng([seed, TASK_STREAM])
         task_seed = int(self._task_rng.integers(2**31 - 1))
         self.env.unwrapped.set_task(self.env.unwrapped.sample_tasks(1, seed=task_seed)[0])
         return self.env.reset(seed=seed, options=options)

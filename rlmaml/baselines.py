@@ -20,6 +20,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
+from rlmaml.checkpoint import atomic_write
 from rlmaml.environments import make_env
 from rlmaml.errors import UserError
 from rlmaml.export import load_ppo_policy, save_atomically
@@ -36,26 +37,28 @@ def method_config(config: dict[str, Any], method: str) -> dict[str, Any]:
 
 
 def task_randomised_envs(config: dict[str, Any], num_envs: int) -> DummyVecEnv:
-    """`num_envs` copies of the config's env, each drawing a new task every episode."""
-    seeds = [config["seed"] * 1000 + i for i in range(num_envs)]
-    return DummyVecEnv([lambda s=s: Monitor(make_env(config, task_seed=s)) for s in seeds])
+    """`num_envs` copies of the config's env, each drawing a new task every episode (PPO's
+    seed seeds env i with seed + i, and with it env i's stream of tasks)."""
+    return DummyVecEnv([lambda: Monitor(make_env(config, new_task_each_episode=True)) for _ in range(num_envs)])
 
 
 def train_method(config: dict[str, Any], method: str, timesteps: int, num_envs: int, verbose: int) -> PPO:
     """PPO with SB3's defaults, the run's network and discount; `random` is returned untrained."""
     envs = task_randomised_envs(method_config(config, method), num_envs)
-    model = PPO(
-        "MlpPolicy",
-        envs,
-        gamma=config["gamma"],
-        policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]),
-        seed=config["seed"],
-        device="cpu",
-        verbose=verbose,
-    )
-    if method != "random":
-        model.learn(total_timesteps=timesteps)
-    envs.close()
+    try:
+        model = PPO(
+            "MlpPolicy",
+            envs,
+            gamma=config["gamma"],
+            policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]),
+            seed=config["seed"],
+            device="cpu",
+            verbose=verbose,
+        )
+        if method != "random":
+            model.learn(total_timesteps=timesteps)
+    finally:
+        envs.close()
     return model
 
 
@@ -67,7 +70,8 @@ def read_manifest(out: Path) -> dict[str, Any]:
 def train_baselines(
     config: dict[str, Any], out: Path, methods: tuple[str, ...], timesteps: int, num_envs: int, verbose: int
 ) -> dict[str, Any]:
-    """Train the methods not yet in `out` (so an interrupted call continues) into `out`."""
+    """Train the methods not yet in `out` (so an interrupted call continues) into `out`;
+    a method already there with another PPO budget is an error, not silently kept."""
     if (out / "config.yaml").is_file():
         saved = read_run_config(out)
         if saved != config:
@@ -76,7 +80,13 @@ def train_baselines(
     write_config(out, config)
     manifest = read_manifest(out)
     for method in methods:
+        budget = 0 if method == "random" else timesteps
         if method in manifest and (out / manifest[method]["file"]).is_file():
+            if manifest[method]["timesteps"] != budget:
+                raise UserError(
+                    f"{out} holds {method} trained with --timesteps {manifest[method]['timesteps']}, "
+                    f"not {budget}: give another --out"
+                )
             print(f"{method}: already in {out}, kept")
             continue
         start = time.perf_counter()
@@ -84,11 +94,12 @@ def train_baselines(
         save_atomically(model, out / f"{method}.zip")
         manifest[method] = {
             "file": f"{method}.zip",
+            "timesteps": budget,  # requested; PPO rounds up to whole rollouts
             "env_steps": int(model.num_timesteps),
             "wall_time": time.perf_counter() - start,
-            "observe_task": method == "oracle",
         }
-        (out / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        text = json.dumps(manifest, indent=2)
+        atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(text))
         print(f"{method}: {model.num_timesteps} env steps in {manifest[method]['wall_time']:.0f} s")
     return manifest
 

@@ -45,6 +45,35 @@ def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     return task
 
 
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg")
+
+
+def image_path(text: str) -> Path:
+    """An argparse type: a figure's path, its format checked before any work is done."""
+    path = Path(text)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an image file name: end it in {', '.join(IMAGE_SUFFIXES)}")
+    return path
+
+
+def write_json(path: str, report: dict[str, Any]) -> None:
+    """The report at `path`, its folder created, written whole or not at all."""
+    from rlmaml.checkpoint import atomic_write
+
+    text = json.dumps(report, indent=2)
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The config named on the command line with its --set and --seed overrides."""
+    from rlmaml.config import load_config
+
+    overrides = [pair for group in args.set for pair in group]
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    return load_config(args.config, overrides)
+
+
 def finite_or_none(value: float) -> float | None:
     """JSON has no NaN: a confidence interval that cannot be computed is written as null."""
     return value if math.isfinite(value) else None
@@ -53,13 +82,10 @@ def finite_or_none(value: float) -> float | None:
 def cmd_train(args: argparse.Namespace) -> None:
     import time
 
-    from rlmaml.config import is_supervised, load_config
+    from rlmaml.config import is_supervised
     from rlmaml.trainer import Trainer
 
-    overrides = [pair for group in args.set for pair in group]
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    config = load_config(args.config, overrides)
+    config = config_from_args(args)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if is_supervised(config):
@@ -116,7 +142,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
             "lr_schedule": args.lr_schedule,
             "returns": returns_json(result.returns),
         }
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        write_json(args.json, report)
     if args.plot:
         from rlmaml.plots import plot_navigation
 
@@ -124,9 +150,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     if args.video:
         from rlmaml.video import write_adaptation_videos
 
-        first_task = [{name: p[0] for name, p in params.items()} for params in result.parameters]
+        before, after = ({name: p[0] for name, p in result.parameters[k].items()} for k in (0, -1))  # task 0
         paths = write_adaptation_videos(
-            config, policy, first_task[0], first_task[-1], result.tasks[0], args.steps, Path(args.video), args.seed
+            config, policy, before, after, result.tasks[0], args.steps, Path(args.video), args.seed
         )
         print(f"videos of task {result.tasks[0]}: {', '.join(map(str, paths))}")
 
@@ -153,12 +179,9 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_baselines(args: argparse.Namespace) -> None:
     from rlmaml.baselines import train_baselines
-    from rlmaml.config import is_supervised, load_config
+    from rlmaml.config import is_supervised
 
-    overrides = [pair for group in args.set for pair in group]
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    config = load_config(args.config, overrides)
+    config = config_from_args(args)
     if is_supervised(config):
         raise UserError(f"baselines are for meta-RL configs; {args.config} is a supervised config")
     train_baselines(config, Path(args.out), tuple(args.methods), args.timesteps, args.envs, 1 if args.verbose else 0)
@@ -184,23 +207,32 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "lr_schedule": args.lr_schedule,
             "methods": {label: returns_json(returns) for label, returns in results.items()},
         }
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        write_json(args.json, report)
     from rlmaml.plots import plot_comparison
 
-    figure = Path(args.plot) if args.plot else Path(args.run_dir) / "compare.png"
+    figure = args.plot or Path(args.run_dir) / "compare.png"
     plot_comparison(results, config["env"], args.num_tasks, figure)
     print(f"figure written to {figure}")
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    from rlmaml.plots import plot_training_curves, read_progress
+    from rlmaml.plots import plot_training_curves
+
+    plot_training_curves(group_runs([Path(d) for d in args.run_dirs]), args.out)
+    print(f"wrote {args.out}")
+
+
+def group_runs(run_dirs: list[Path]) -> dict[str, list[dict[str, Any]]]:
+    """{label: progress of each run}: runs whose configs differ only in seed and length form one group."""
+    from rlmaml.config import is_supervised
+    from rlmaml.plots import read_progress
     from rlmaml.run import read_run_config
 
-    groups: dict[str, list] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     configs: dict[str, dict[str, Any]] = {}
-    for run_dir in map(Path, args.run_dirs):
+    for run_dir in run_dirs:
         config = read_run_config(run_dir)
-        if "mode" in config:
+        if is_supervised(config):
             raise UserError(f"{run_dir} is a supervised run: `rlmaml plot` draws meta-RL returns")
         progress = read_progress(run_dir) if (run_dir / "progress.csv").is_file() else {}
         if not progress:
@@ -210,8 +242,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
         configs[key] = same_but_seed
         groups.setdefault(key, []).append(progress)
     labels = group_labels(list(configs.values()))
-    plot_training_curves({label: groups[key] for label, key in zip(labels, configs)}, Path(args.out))
-    print(f"wrote {args.out}")
+    return {label: groups[key] for label, key in zip(labels, configs)}
 
 
 def group_labels(configs: list[dict[str, Any]]) -> list[str]:
@@ -250,13 +281,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"{s.step:>4}  {s.mean * scale:>10.3f}  {'±' + format(s.ci95 * scale, '.3f'):>8}")
     if args.json:
         steps_json = [{**vars(s), "ci95": finite_or_none(s.ci95)} for s in scores]
-        Path(args.json).write_text(json.dumps({"metric": metric, "steps": steps_json}, indent=2))
+        write_json(args.json, {"metric": metric, "steps": steps_json})
     if args.plot:
         from rlmaml.statistics import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid
 
         batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)
-        plot_sinusoid(experiment.learner, batch, steps, Path(args.plot))
+        plot_sinusoid(experiment.learner, batch, steps, args.plot)
 
 
 def count(minimum: int) -> Callable[[str], int]:
@@ -307,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--task", nargs="+", metavar="KEY=VALUE", help="one task instead, e.g. goal=0.3,-0.2")
     adapt.add_argument("--seed", type=count(0), default=0, help="seed of the evaluation tasks and episodes")
     adapt.add_argument("--json", help="write the returns per step to this JSON file")
-    adapt.add_argument("--plot", help="draw 2D-navigation trajectories to this image file")
+    adapt.add_argument("--plot", type=image_path, help="draw 2D-navigation trajectories to this image file")
     add_schedule(adapt)
     adapt.add_argument("--video", metavar="DIR", help="MuJoCo envs: write before.gif and after.gif of the first task")
     adapt.set_defaults(run=cmd_adapt)
@@ -345,13 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
     compare.add_argument("--seed", type=count(0), default=0, help="seed of the tasks and episodes")
     compare.add_argument("--json", help="write the returns per method and step to this JSON file")
-    compare.add_argument("--plot", help="image file of return against gradient steps (default RUN_DIR/compare.png)")
+    compare.add_argument(
+        "--plot", type=image_path, help="image file of return against gradient steps (default RUN_DIR/compare.png)"
+    )
     add_schedule(compare)
     compare.set_defaults(run=cmd_compare)
 
     plot = commands.add_parser("plot", help="training curves of one or more runs (several seeds: mean and band)")
     plot.add_argument("run_dirs", nargs="+", help="run directories written by `rlmaml train`")
-    plot.add_argument("--out", required=True, help="image file to write, e.g. curves.png")
+    plot.add_argument("--out", type=image_path, required=True, help="image file to write, e.g. curves.png")
     plot.set_defaults(run=cmd_plot)
 
     evaluate = commands.add_parser("evaluate", help="adapt a supervised meta-trained model to held-out tasks")
@@ -363,7 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", help="where the dataset is, if not the run's data_dir")
     evaluate.add_argument("--seed", type=count(0), default=0, help="seed of the held-out tasks")
     evaluate.add_argument("--json", help='write {"metric", "steps": [{"step", "mean", "ci95"}]} to this file')
-    evaluate.add_argument("--plot", help="sinusoid runs: draw the fit before and after adaptation to this image file")
+    evaluate.add_argument(
+        "--plot", type=image_path, help="sinusoid runs: draw the fit before and after adaptation to this image file"
+    )
     evaluate.set_defaults(run=cmd_evaluate)
     return parser
 
@@ -376,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rlmaml: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("rlmaml: interrupted; the last checkpoint is kept", file=sys.stderr)
+        print(
+            "rlmaml: interrupted; files are written whole or not at all (training keeps its last checkpoint)",
+            file=sys.stderr,
+        )
         return 130
     return 0

@@ -30,7 +30,7 @@ def methods_to_compare(
                 raise UserError(
                     f"{directory} was trained with {key}={config[key]!r} but the MAML run uses {run_config[key]!r}"
                 )
-        suffix = f" ({directory.name})" if len(baseline_dirs) > 1 else ""
+        suffix = f" ({directory})" if len(baseline_dirs) > 1 else ""
         for method, baseline_policy in policies.items():
             methods[method + suffix] = (method_config(run_config, method), baseline_policy)
     return methods

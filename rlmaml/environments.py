@@ -22,15 +22,15 @@ def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     return -ones, ones
 
 
-def make_env(config: dict[str, Any], task_seed: int | None = None, **make_kwargs: Any) -> gym.Env:
+def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make_kwargs: Any) -> gym.Env:
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
-    With `task_seed`, every reset draws a new task from that seed's stream (task-randomised env)."""
+    With `new_task_each_episode`, every reset draws a new task (a task-randomised env)."""
     try:
         env = gym.make(config["env"], max_episode_steps=config["horizon"], **config["env_kwargs"], **make_kwargs)
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
-    if task_seed is not None:
-        env = NewTaskEachEpisode(env, task_seed)
+    if new_task_each_episode:
+        env = NewTaskEachEpisode(env)
     if config.get("normalize_actions"):
         env = RescaleAction(env, *unit_bounds(env.action_space))
     return TaskInObservation(env) if config.get("observe_task") else env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 from stable_baselines3 import PPO
 from torch import nn
 
+from rlmaml.checkpoint import atomic_write
 from rlmaml.environments import make_env
 from rlmaml.errors import UserError
 from rlmaml.functional import Params
@@ -50,18 +50,18 @@ def fold_action_scaling(weights: dict[str, torch.Tensor], low: np.ndarray, high:
 def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
     """A PPO model on the config's env whose actor is `policy` with `params`. It acts in the
     env's own action bounds (a run with normalize_actions has the rescaling folded in), so
-    it runs on the plain task env. Its critic is the SB3 meta-policy's own or, for
-    rlmaml's MLP (which has none), freshly initialised."""
+    it runs on the plain task env. Its critic is untrained: MAML-TRPO fits its own linear
+    baseline instead, and keeps an SB3 meta-policy's value head frozen."""
     env = make_env({**config, "normalize_actions": False})
+    low, high = env.action_space.low, env.action_space.high
     model = PPO(
         "MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]), device="cpu"
     )
+    env.close()
     state = model.policy.state_dict()
-    if isinstance(policy, SB3GaussianPolicy):
-        state.update(policy.policy.state_dict())
     actor = sb3_actor_weights(policy, params)
     if config["normalize_actions"]:
-        actor = fold_action_scaling(actor, env.action_space.low, env.action_space.high)
+        actor = fold_action_scaling(actor, low, high)
     unknown = sorted(set(actor) - set(state))
     if unknown:
         raise ValueError(f"the SB3 policy has no parameter {unknown[0]}")
@@ -72,9 +72,7 @@ def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
 
 def save_atomically(model: PPO, path: Path) -> None:
     """SB3's zip at `path`, written beside it first so a failure leaves any old file whole."""
-    partial = path.with_name(path.stem + ".partial.zip")
-    model.save(partial)
-    os.replace(partial, path)
+    atomic_write(path, model.save)
 
 
 def load_ppo_policy(path: Path) -> SB3GaussianPolicy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,13 @@ import numpy as np  # noqa: E402
 
 from rlmaml.evaluation import AdaptationResult  # noqa: E402
 from rlmaml.statistics import StepStatistic  # noqa: E402
+
+
+def save_figure(figure: plt.Figure, path: Path, dpi: int) -> None:
+    """Save into `path` (its folder created) and free the figure."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
 
 
 def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) -> None:
@@ -41,8 +49,7 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
         ax.grid(alpha=0.3)
     axes[0][0].legend(loc="best", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_tasks: int, path: Path) -> None:
@@ -67,14 +74,13 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
     axes.legend()
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
 
 
 def read_progress(run_dir: Path) -> dict[str, np.ndarray]:
-    """progress.csv as one array per column."""
+    """progress.csv as one array per column; a row still being written by a running job is left out."""
     with (Path(run_dir) / "progress.csv").open(newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = [row for row in csv.DictReader(f) if None not in row.values() and "" not in row.values()]
     return {column: np.array([float(row[column]) for row in rows]) for column in rows[0]} if rows else {}
 
 
@@ -83,7 +89,7 @@ def plot_training_curves(groups: dict[str, Sequence[dict[str, np.ndarray]]], pat
     (runs of one config, several seeds) is drawn as the mean over its runs, on the
     iterations all of them reached, with a band from the lowest to the highest run."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    for (label, runs), color in zip(groups.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+    for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
         length = min(len(run["iteration"]) for run in runs)
         env_steps = np.mean([run["env_steps"][:length] for run in runs], axis=0) / 1e6
         x_by_axis = (runs[0]["iteration"][:length] + 1, env_steps)
@@ -102,5 +108,4 @@ def plot_training_curves(groups: dict[str, Sequence[dict[str, np.ndarray]]], pat
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     figure.tight_layout(rect=(0, 0.06 * ((len(labels) + 1) // 2), 1, 1))
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)

@@ -9,7 +9,7 @@ import torch
 import yaml
 from torch import nn
 
-from rlmaml.checkpoint import latest_checkpoint, load_checkpoint
+from rlmaml.checkpoint import atomic_write, latest_checkpoint, load_checkpoint
 from rlmaml.config import is_supervised, resolve
 from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
@@ -35,8 +35,8 @@ def build_policy(config: dict[str, Any]) -> nn.Module:
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False))
+    text = yaml.safe_dump(config, sort_keys=False)
+    atomic_write(Path(run_dir) / CONFIG_FILE, lambda tmp: Path(tmp).write_text(text))
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:

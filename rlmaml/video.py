@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from torch import nn
 from torch.func import functional_call
 
+from rlmaml.checkpoint import atomic_write
 from rlmaml.environments import make_env
 from rlmaml.errors import UserError
 from rlmaml.functional import Params
@@ -54,20 +55,22 @@ def record_episode(
     env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
     env.unwrapped.set_task(task)
     noise = torch.Generator().manual_seed(seed)
-    observation, _ = env.reset(seed=seed)
     frames, total = [], 0.0
     dtype = next(iter(params.values())).dtype
-    with torch.no_grad():
-        for _ in range(config["horizon"]):
-            frames.append(captioned(env.render(), f"{task}  {caption}   return so far {total:8.1f}"))
-            mean, log_std = functional_call(policy, params, (torch.as_tensor(observation, dtype=dtype)[None],))
-            action = mean + log_std.exp() * torch.randn(mean.shape, generator=noise, dtype=dtype)
-            observation, reward, terminated, truncated, _ = env.step(action[0].numpy())
-            total += float(reward)
-            if terminated or truncated:
-                break
-    frames.append(captioned(env.render(), f"{task}  {caption}   return {total:8.1f}"))
-    env.close()
+    try:
+        observation, _ = env.reset(seed=seed)
+        with torch.no_grad():
+            for _ in range(config["horizon"]):
+                frames.append(captioned(env.render(), f"{task}  {caption}   return so far {total:8.1f}"))
+                mean, log_std = functional_call(policy, params, (torch.as_tensor(observation, dtype=dtype)[None],))
+                action = mean + log_std.exp() * torch.randn(mean.shape, generator=noise, dtype=dtype)
+                observation, reward, terminated, truncated, _ = env.step(action[0].numpy())
+                total += float(reward)
+                if terminated or truncated:
+                    break
+        frames.append(captioned(env.render(), f"{task}  {caption}   return {total:8.1f}"))
+    finally:
+        env.close()
     return frames, total
 
 
@@ -80,10 +83,9 @@ def captioned(frame: np.ndarray, text: str) -> Image.Image:
 
 
 def write_gif(frames: list[Image.Image], path: Path, fps: float) -> None:
-    """An endlessly looping GIF, written beside `path` first so a failure leaves no half file."""
-    partial = path.with_name(path.name + ".partial")
-    frames[0].save(partial, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
-    os.replace(partial, path)
+    """An endlessly looping GIF, written whole or not at all."""
+    options = {"format": "GIF", "save_all": True, "append_images": frames[1:], "duration": round(1000 / fps), "loop": 0}
+    atomic_write(path, lambda tmp: frames[0].save(tmp, **options))
 
 
 def write_adaptation_videos(

@@ -81,10 +81,11 @@ def test_a_task_randomised_env_draws_a_new_task_every_episode():
     config = {"env": "rlmaml/Navigation2D-v0", "env_kwargs": {}, "horizon": 5, "observe_task": False}
     tasks = []
     for _ in range(2):
-        env = make_env(config, task_seed=7)
+        env = make_env(config, new_task_each_episode=True)
+        env.reset(seed=7)
         for _ in range(3):
-            env.reset()
             tasks.append(env.unwrapped.get_task()["goal"])
+            env.reset()
     assert tasks[:3] == tasks[3:]  # the same seed gives the same tasks
     assert len({tuple(goal) for goal in tasks[:3]}) == 3
 
@@ -93,9 +94,31 @@ def test_baselines_record_their_env_steps_and_are_not_retrained(nav_baselines, c
     manifest = json.loads((nav_baselines / "baselines.json").read_text())
     assert sorted(manifest) == ["oracle", "pretrained", "random"]
     assert manifest["random"]["env_steps"] == 0
-    assert manifest["pretrained"]["env_steps"] >= 256 and manifest["oracle"]["observe_task"]
-    assert main(["baselines", "navigation2d", "--out", str(nav_baselines), "--set", *TINY_NAV]) == 0
+    assert manifest["pretrained"]["timesteps"] == 256 <= manifest["pretrained"]["env_steps"]
+    again = ["baselines", "navigation2d", "--out", str(nav_baselines), "--timesteps", "256", "--set", *TINY_NAV]
+    assert main(again) == 0
     assert capsys.readouterr().out.count("kept") == 3
+
+
+def test_the_oracle_policy_observes_the_task(nav_baselines):
+    from rlmaml.baselines import load_baselines
+
+    _, policies, _ = load_baselines(nav_baselines)
+    assert policies["oracle"].policy.observation_space.shape == (4,)  # position and goal
+    assert policies["pretrained"].policy.observation_space.shape == (2,)
+
+
+def test_baselines_refuse_to_keep_a_method_trained_with_another_budget(nav_baselines, capsys):
+    code = main(["baselines", "navigation2d", "--out", str(nav_baselines), "--timesteps", "512", "--set", *TINY_NAV])
+    assert code == 2 and "--timesteps 256" in capsys.readouterr().err
+
+
+def test_runs_saved_before_a_config_key_existed_still_load():
+    from rlmaml.config import load_config, resolve
+
+    current = load_config("navigation2d")
+    older = {k: v for k, v in current.items() if k not in ("policy", "observe_task", "normalize_actions")}
+    assert resolve(older, ()) == {**current, "normalize_actions": False}
 
 
 def test_baselines_refuse_a_directory_of_another_config(nav_baselines, capsys):

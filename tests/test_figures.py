@@ -8,7 +8,7 @@ import pytest
 from conftest import train_tiny_nav
 from PIL import Image
 
-from rlmaml.cli import main
+from rlmaml.cli import group_runs, main
 
 RENDER_PROBE = """
 import mujoco
@@ -23,13 +23,23 @@ def offscreen_rendering_works() -> bool:
     return subprocess.run([sys.executable, "-c", RENDER_PROBE], env=env, capture_output=True).returncode == 0
 
 
-def test_plot_draws_several_seeds_and_env_steps(tmp_path):
+def test_plot_draws_seeds_of_one_config_as_one_group(tmp_path):
     runs = [tmp_path / f"seed{seed}" for seed in (1, 2)]
     for seed, run in zip((1, 2), runs):
         train_tiny_nav(run, "iterations=3", f"seed={seed}")
+    train_tiny_nav(tmp_path / "other", "iterations=2", "fast_lr=0.2")
+    groups = group_runs([*runs, tmp_path / "other"])
+    assert [len(progress) for progress in groups.values()] == [2, 1]
+    assert list(groups) == ["Navigation2D-v0 fast_lr=0.1", "Navigation2D-v0 fast_lr=0.2"]
     figure = tmp_path / "curves.png"
-    assert main(["plot", *map(str, runs), "--out", str(figure)]) == 0
+    assert main(["plot", *map(str, runs), str(tmp_path / "other"), "--out", str(figure)]) == 0
     assert Image.open(figure).size[0] > 800
+
+
+def test_plot_checks_the_image_format_before_reading_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_code:
+        main(["plot", str(tmp_path / "missing"), "--out", str(tmp_path / "curves.txt")])
+    assert exit_code.value.code == 2 and "not an image file name" in capsys.readouterr().err
 
 
 def test_plot_of_a_run_without_progress_is_one_line(tmp_path, capsys):

@@ -37,5 +37,6 @@ def plot_sinusoid(learner: SupervisedMetaLearner, batch: SinusoidBatch, steps: i
     axes[0][0].set_ylabel("y")
     axes[0][0].legend(loc="best", fontsize=8)
     fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
