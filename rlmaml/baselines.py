@@ -82,10 +82,10 @@ def train_baselines(
     for method in methods:
         budget = 0 if method == "random" else timesteps
         if method in manifest and (out / manifest[method]["file"]).is_file():
-            if manifest[method]["timesteps"] != budget:
+            if manifest[method].get("timesteps") != budget:
                 raise UserError(
-                    f"{out} holds {method} trained with --timesteps {manifest[method]['timesteps']}, "
-                    f"not {budget}: give another --out"
+                    f"{out} holds {method} trained with --timesteps {manifest[method].get('timesteps', '(unrecorded)')}"
+                    f", not {budget}: give another --out"
                 )
             print(f"{method}: already in {out}, kept")
             continue
