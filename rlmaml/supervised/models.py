@@ -92,7 +92,8 @@ class ConvNet(nn.Module):
         for conv, norm in zip(self.convs, self.norms):
             x = conv(x)
             if return_stats:
-                statistics.append(torch.stack([x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)]))
+                # running variance is unbiased, as torch.nn.BatchNorm2d records it
+                statistics.append(torch.stack([x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=True)]))
             x = F.relu(norm(x, stage))
         logits = self.head(x.mean((-2, -1)))
         return (logits, torch.stack(statistics)) if return_stats else logits
