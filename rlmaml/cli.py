@@ -194,7 +194,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     config, policy, _ = load_trained_policy(Path(args.run_dir))
     methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
-    results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule)
+    results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule, args.adapt_oracle)
     print(
         f"{config['env']}: {args.num_tasks} new tasks, {config['fast_batch_size']} episodes per step, "
         f"{args.lr_schedule} step sizes; mean return ± 95% CI"
@@ -378,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", help="write the returns per method and step to this JSON file")
     compare.add_argument(
         "--plot", type=image_path, help="image file of return against gradient steps (default RUN_DIR/compare.png)"
+    )
+    compare.add_argument(
+        "--adapt-oracle", action="store_true", help="adapt the oracle too (by default it is measured unadapted)"
     )
     add_schedule(compare)
     compare.set_defaults(run=cmd_compare)

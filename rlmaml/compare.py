@@ -37,19 +37,28 @@ def methods_to_compare(
 
 
 def compare(
-    methods: dict[str, tuple[dict[str, Any], nn.Module]], num_tasks: int, steps: int, seed: int, schedule: str
+    methods: dict[str, tuple[dict[str, Any], nn.Module]],
+    num_tasks: int,
+    steps: int,
+    seed: int,
+    schedule: str,
+    adapt_oracle: bool = False,
 ) -> dict[str, list[StepStatistic]]:
+    """Returns per step for each method. The oracle observes its task, so by default it is
+    measured without adaptation, as in the paper (one number: the level to reach)."""
     results = {}
     for label, (config, policy) in methods.items():
-        results[label] = adapt_and_measure(config, policy, num_tasks, steps, seed, schedule).returns
+        method_steps = steps if adapt_oracle or not config["observe_task"] else 0
+        results[label] = adapt_and_measure(config, policy, num_tasks, method_steps, seed, schedule).returns
     return results
 
 
 def format_table(results: dict[str, list[StepStatistic]]) -> str:
-    steps = len(next(iter(results.values())))
+    """Method x step; a method measured at fewer steps (the oracle) shows '-' for the rest."""
+    steps = max(len(returns) for returns in results.values())
     width = max(len(label) for label in results)
     lines = [f"{'method':<{width}}" + "".join(f"  {f'step {k}':>17}" for k in range(steps))]
     for label, returns in results.items():
-        cells = "".join(f"  {f'{r.mean:.1f} ± {r.ci95:.1f}':>17}" for r in returns)
-        lines.append(f"{label:<{width}}{cells}")
+        cells = [f"{r.mean:.1f} ± {r.ci95:.1f}" for r in returns] + ["-"] * (steps - len(returns))
+        lines.append(f"{label:<{width}}" + "".join(f"  {cell:>17}" for cell in cells))
     return "\n".join(lines)

@@ -53,13 +53,17 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
 
 
 def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_tasks: int, path: Path) -> None:
-    """Mean return against the number of gradient steps, with 95 % CI bands."""
-    figure, axes = plt.subplots(figsize=(6, 4.2))
+    """Mean return against the number of gradient steps, with 95 % CI bands. A method
+    measured before adaptation only (the oracle) is drawn as a dashed level across the axis."""
+    figure, axes = plt.subplots(figsize=(7.8, 4.2))
+    all_steps = list(range(max(len(returns) for returns in results.values())))
     for label, returns in results.items():
-        steps = [r.step for r in returns]
-        means = [r.mean for r in returns]
-        ci = [r.ci95 for r in returns]
-        line = axes.plot(steps, means, marker="o", label=label)[0]
+        level = len(returns) == 1 and len(all_steps) > 1
+        steps = all_steps if level else [r.step for r in returns]
+        means = [returns[0].mean] * len(steps) if level else [r.mean for r in returns]
+        ci = [returns[0].ci95] * len(steps) if level else [r.ci95 for r in returns]
+        style = {"linestyle": "--"} if level else {"marker": "o"}
+        line = axes.plot(steps, means, label=label + (" (not adapted)" if level else ""), **style)[0]
         axes.fill_between(
             steps,
             [m - c for m, c in zip(means, ci)],
@@ -69,9 +73,9 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
         )
     axes.set_xlabel("number of gradient steps")
     axes.set_ylabel("average return per episode")
-    axes.set_xticks(steps)
+    axes.set_xticks(all_steps)
     axes.set_title(f"{env_id}: {num_tasks} new tasks (bands: 95 % CI over tasks)", fontsize=10)
-    axes.legend()
+    axes.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     save_figure(figure, path, dpi=120)

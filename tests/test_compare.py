@@ -149,10 +149,22 @@ def test_compare_adapts_every_method_on_the_tasks_adapt_uses(nav_run, nav_baseli
     table = capsys.readouterr().out
     assert all(method in table for method in ("MAML", "random", "pretrained", "oracle"))
     methods = json.loads(report.read_text())["methods"]
-    assert all(len(returns) == 2 for returns in methods.values())
+    assert {label: len(returns) for label, returns in methods.items()} == {
+        "MAML": 2,
+        "random": 2,
+        "pretrained": 2,
+        "oracle": 1,  # the oracle is measured unadapted
+    }
     assert figure.stat().st_size > 10_000
     assert main(["adapt", str(nav_run), "--num-tasks", "3", "--steps", "1", "--json", str(maml)]) == 0
     assert methods["MAML"] == json.loads(maml.read_text())["returns"]
+
+
+def test_compare_can_adapt_the_oracle_too(nav_run, nav_baselines, tmp_path):
+    report = tmp_path / "compare.json"
+    arguments = ["--num-tasks", "2", "--steps", "1", "--adapt-oracle", "--json", str(report)]
+    assert main(["compare", str(nav_run), str(nav_baselines), *arguments, "--plot", str(tmp_path / "c.png")]) == 0
+    assert len(json.loads(report.read_text())["methods"]["oracle"]) == 2
 
 
 def test_compare_refuses_baselines_of_another_env_setting(nav_run, tmp_path, capsys):
