@@ -118,7 +118,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     from rlmaml.evaluation import adapt_and_measure
     from rlmaml.run import load_trained_policy
 
-    config, policy, metadata = load_trained_policy(Path(args.run_dir))
+    config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     if args.plot and "Navigation2D" not in config["env"]:
         raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config['env']}")
     if args.video:
@@ -165,7 +165,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix != ".zip":
         raise UserError(f"--out {out}: Stable-Baselines3 files end in .zip; give a path like policy.zip")
-    config, policy, _ = load_trained_policy(Path(args.run_dir))
+    config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     task = check_task(config, parse_task(args.task))
     result = adapt_and_measure(config, policy, [task], args.steps, args.seed, args.lr_schedule)
     print_returns(result.returns)
@@ -192,7 +192,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.compare import compare, format_table, methods_to_compare
     from rlmaml.run import load_trained_policy
 
-    config, policy, _ = load_trained_policy(Path(args.run_dir))
+    config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
     results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule, args.adapt_oracle)
     print(
@@ -305,6 +305,15 @@ def count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def add_checkpoint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint",
+        type=count(0),
+        metavar="N",
+        help="use the checkpoint saved after N iterations (default: the latest)",
+    )
+
+
 def add_schedule(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lr-schedule",
@@ -333,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     adapt = commands.add_parser("adapt", help="adapt a meta-trained policy to new tasks")
     adapt.add_argument("run_dir", help="a run directory written by `rlmaml train`")
+    add_checkpoint(adapt)
     adapt.add_argument("--num-tasks", type=count(1), default=40, help="new tasks to sample (default 40)")
     adapt.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
     adapt.add_argument("--task", nargs="+", metavar="KEY=VALUE", help="one task instead, e.g. goal=0.3,-0.2")
@@ -345,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="adapt to one task and write a Stable-Baselines3 PPO file")
     export.add_argument("run_dir", help="a run directory written by `rlmaml train`")
+    add_checkpoint(export)
     export.add_argument("--task", nargs="+", required=True, metavar="KEY=VALUE", help="the task, e.g. direction=-1")
     export.add_argument("--steps", type=count(0), default=1, help="policy-gradient steps (default 1)")
     export.add_argument("--out", required=True, help="the .zip file to write")
@@ -371,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="adapt MAML and baselines on the same tasks; table and figure")
     compare.add_argument("run_dir", help="a MAML run directory")
+    add_checkpoint(compare)
     compare.add_argument("baseline_dirs", nargs="+", help="directories written by `rlmaml baselines`")
     compare.add_argument("--num-tasks", type=count(1), default=40, help="new tasks (default 40)")
     compare.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")

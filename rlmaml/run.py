@@ -9,7 +9,7 @@ import torch
 import yaml
 from torch import nn
 
-from rlmaml.checkpoint import atomic_write, latest_checkpoint, load_checkpoint
+from rlmaml.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
 from rlmaml.config import is_supervised, resolve
 from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
@@ -61,20 +61,32 @@ def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
             )
 
 
-def load_latest_checkpoint(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
-    """(its JSON path, tensors, metadata), or UserError if the run saved none yet."""
+def load_latest_checkpoint(
+    run_dir: Path, iteration: int | None = None
+) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+    """(its JSON path, tensors, metadata) of the newest checkpoint, or of the one saved after
+    `iteration` iterations; UserError if there is no such checkpoint."""
+    if iteration is not None:
+        checkpoint = Path(run_dir) / CHECKPOINT_DIR / f"{iteration:06d}.json"
+        if not checkpoint.is_file():
+            saved = sorted(int(p.stem) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("[0-9]*.json"))
+            raise UserError(f"--checkpoint {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations")
+        return checkpoint, *load_checkpoint(checkpoint)
     checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
         raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
     return checkpoint, *load_checkpoint(checkpoint)
 
 
-def load_trained_policy(run_dir: Path) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
-    """(config, policy with the latest checkpoint's weights, checkpoint metadata)."""
+def load_trained_policy(
+    run_dir: Path, iteration: int | None = None
+) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
+    """(config, policy with the weights of the latest checkpoint, or of the one saved after
+    `iteration` iterations, checkpoint metadata)."""
     config = read_run_config(run_dir)
     if is_supervised(config):
         raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
-    checkpoint, tensors, metadata = load_latest_checkpoint(run_dir)
+    checkpoint, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
     policy = build_policy(config)
     try:
         policy.load_state_dict(policy_weights(tensors))

@@ -183,3 +183,10 @@ def test_compare_refuses_baselines_of_another_env_setting(nav_run, tmp_path, cap
 def test_compare_without_baselines_is_one_line(nav_run, tmp_path, capsys):
     assert main(["compare", str(nav_run), str(tmp_path)]) == 2
     assert "rlmaml baselines" in capsys.readouterr().err
+
+
+def test_adapt_takes_an_earlier_checkpoint(nav_run, tmp_path, capsys):
+    assert main(["adapt", str(nav_run), "--num-tasks", "2", "--steps", "0", "--checkpoint", "2"]) == 0
+    assert "policy after 2 meta-iterations" in capsys.readouterr().out
+    assert main(["adapt", str(nav_run), "--num-tasks", "2", "--steps", "0", "--checkpoint", "1"]) == 2
+    assert "has checkpoints after [2] iterations" in capsys.readouterr().err
