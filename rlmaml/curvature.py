@@ -21,7 +21,7 @@ from typing import Literal
 
 import torch
 
-from rlmaml.functional import Params, flatten, unflatten
+from rlmaml.functional import Params, unflatten
 
 PolicyOutputs = Callable[[Params], tuple[torch.Tensor, torch.Tensor]]
 JacobianKind = Literal["identity", "symmetric", "general"]
@@ -83,11 +83,21 @@ class KLCurvature:
         cotangents = [h * t for h, t in zip(self._output_hessian, output_tangents)]
         return list(torch.autograd.grad(self._outputs, list(self._phi.values()), cotangents, retain_graph=True))
 
-    def __call__(self, vector: torch.Tensor) -> torch.Tensor:
+    def per_task(self, vector: torch.Tensor) -> torch.Tensor:
+        """Each task's term of the product, undamped, as rows [tasks, parameters]: the
+        caller adds them up, across processes if the tasks are spread over several."""
         shared = unflatten(vector, self._shapes)
         per_task = [v.expand_as(view) for v, view in zip(shared.values(), self._views)]
         product = self.jacobian_t_product(self.fisher_product(self.jacobian_product(per_task)))
-        return flatten([p.sum(0) for p in product]) + self.damping * vector
+        return per_task_rows(product)
+
+    def __call__(self, vector: torch.Tensor) -> torch.Tensor:
+        return self.per_task(vector).sum(0) + self.damping * vector
+
+
+def per_task_rows(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """Per-task tensors [tasks, ...] of every parameter as one row per task, in flatten's order."""
+    return torch.cat([t.reshape(t.shape[0], -1) for t in tensors], dim=1)
 
 
 def transpose_graph(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
+
+FIELDS = ("observations", "actions", "rewards", "mask", "advantages")
 
 
 @dataclass
@@ -33,17 +36,27 @@ class Episodes:
         """Undiscounted return of every episode, shape [M, E]."""
         return self.rewards.sum(0)
 
-    def task(self, index: int | slice) -> Episodes:
-        """The episodes of one task (or a slice of tasks), keeping the task dimension."""
+    @property
+    def num_steps(self) -> int:
+        return self.mask.shape[0]
+
+    def map(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> Episodes:
+        """The episodes with `transform` applied to every tensor."""
+        return replace(self, **{name: transform(getattr(self, name)) for name in FIELDS if getattr(self, name) is not None})
+
+    def task(self, index: int | slice | list[int]) -> Episodes:
+        """The episodes of one task (or a slice or list of tasks), keeping the task dimension."""
         index = slice(index, index + 1) if isinstance(index, int) else index
-        return replace(
-            self,
-            **{
-                name: getattr(self, name)[:, index]
-                for name in ("observations", "actions", "rewards", "mask", "advantages")
-                if getattr(self, name) is not None
-            },
-        )
+        return self.map(lambda t: t[:, index])
+
+    def padded(self, steps: int) -> Episodes:
+        """Masked zero steps appended up to `steps`: they change no result, and give every
+        process's episodes the length that one process sampling all tasks would have."""
+        extra = steps - self.num_steps
+        return self.map(lambda t: torch.cat([t, t.new_zeros((extra, *t.shape[1:]))])) if extra > 0 else self
+
+    def to(self, device: torch.device) -> Episodes:
+        return self.map(lambda t: t.to(device))
 
 
 def masked_task_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

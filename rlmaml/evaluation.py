@@ -58,7 +58,7 @@ def adapt_and_measure(
     try:
         learner = MAMLTRPO(policy, sampler, settings_from(config))
         if isinstance(tasks, int):
-            tasks = learner.sample_tasks(tasks, seed, EVALUATION_ITERATION)
+            tasks = learner.sample_tasks(seed, EVALUATION_ITERATION, range(tasks))
         lr = step_sizes(config["fast_lr"], steps, schedule)
         adaptation = learner.adapt(
             parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True, lr

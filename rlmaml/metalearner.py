@@ -8,18 +8,20 @@ the curvature products flow back through the adaptation in single batched calls.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from rlmaml.advantages import compute_advantages
 from rlmaml.baseline import LinearFeatureBaseline
-from rlmaml.curvature import KLCurvature
+from rlmaml.curvature import KLCurvature, per_task_rows
+from rlmaml.distributed import Context, Shard
 from rlmaml.episodes import Episodes
-from rlmaml.functional import Params, detach, expand_to_tasks, flatten, parameters_of, unflatten
+from rlmaml.functional import Params, detach, expand_to_tasks, parameters_of, unflatten
 from rlmaml.maml import adapt
 from rlmaml.objectives import (
     InnerObjective,
@@ -57,13 +59,20 @@ class Adaptation:
     post_episodes: Episodes
     trajectory: list[Params]
 
-    def first_tasks(self, count: int) -> Adaptation:
-        head = slice(0, count)
+    def select(self, positions: list[int]) -> Adaptation:
+        """The tasks at these positions of the meta-batch (this process's part of it)."""
         return Adaptation(
-            [e.task(head) for e in self.inner_episodes],
-            self.post_episodes.task(head),
-            [{name: p[head] for name, p in params.items()} for params in self.trajectory],
+            [e.task(positions) for e in self.inner_episodes],
+            self.post_episodes.task(positions),
+            [{name: p[positions] for name, p in params.items()} for params in self.trajectory],
         )
+
+
+def curvature_tasks(num_tasks: int, fraction: float) -> list[int]:
+    """The tasks of a meta-batch that the curvature products use: `fraction` of them,
+    evenly spread, so that processes sharing the meta-batch share this work too."""
+    keep = max(1, round(fraction * num_tasks))
+    return [k * num_tasks // keep for k in range(keep)]
 
 
 STAGE_TASKS = 1_000_003  # a stage no inner step reaches: keys a task's own draw
@@ -79,7 +88,10 @@ def seed_keys(seed: int, iteration: int, task_indices: Sequence[int], stage: int
 
 
 class MAMLTRPO:
-    """One meta-iteration: sample tasks, adapt on fresh episodes, TRPO on the adapted surrogate."""
+    """One meta-iteration: sample tasks, adapt on fresh episodes, TRPO on the adapted surrogate.
+    With a distributed `context`, each process samples and adapts its shard of the meta-batch;
+    gradients, curvature products, line-search values and statistics are reduced over all
+    tasks in their meta-batch order, so every process takes the same step."""
 
     def __init__(
         self,
@@ -88,25 +100,32 @@ class MAMLTRPO:
         settings: MAMLSettings,
         inner_objective: InnerObjective = reinforce_loss,
         baseline: LinearFeatureBaseline | None = None,
+        context: Context | None = None,
     ) -> None:
         self.model = model
         self.sampler = sampler
         self.settings = settings
         self.inner_objective = inner_objective
         self.baseline = baseline or LinearFeatureBaseline()
+        self.context = context or Context()
         self.stopwatch = Stopwatch()
 
-    def sample_tasks(self, num_tasks: int, seed: int, iteration: int) -> list[dict]:
+    def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict]:
         """Task i drawn from its own stream (seed, iteration, i): any split of the indices
         across processes sees the same tasks."""
         distribution = self.sampler.task_distribution
-        return [distribution.sample_tasks(1, seed=task_seed(seed, iteration, i))[0] for i in range(num_tasks)]
+        return [distribution.sample_tasks(1, seed=task_seed(seed, iteration, i))[0] for i in task_indices]
 
     def sample(self, task_params: Params, tasks: Sequence[dict], keys: Sequence[tuple[int, ...]]) -> Episodes:
+        """Episodes sampled on the CPU, padded to the longest of any process's (so that each
+        task's numbers do not depend on the others'), with advantages, on the learner's device."""
         with self.stopwatch.measure("sampling"):
-            episodes = self.sampler.sample(self.model, detach(task_params), tasks, keys)
+            cpu_params = {name: p.detach().cpu() for name, p in task_params.items()}
+            episodes = self.sampler.sample(self.model, cpu_params, tasks, keys)
+        episodes = episodes.padded(self.context.max(episodes.num_steps))
         s = self.settings
-        return compute_advantages(episodes, self.baseline, s.gamma, s.gae_lambda)
+        episodes = compute_advantages(episodes, self.baseline, s.gamma, s.gae_lambda)
+        return episodes.to(next(iter(task_params.values())).device)
 
     def adapt(
         self,
@@ -145,41 +164,53 @@ class MAMLTRPO:
 
         return adapt(task_params, inner_loss, len(episodes), self.settings.fast_lr, first_order)
 
-    def curvature(self, params: Params, adaptation: Adaptation) -> KLCurvature:
-        """Products with the KL's exact curvature through the adaptation, over all tasks or,
-        with cg_subsample < 1, over that fraction of them (rllab's subsampled curvature,
+    def curvature(self, params: Params, adaptation: Adaptation, shard: Shard) -> Callable[[Tensor], Tensor]:
+        """v -> (the KL's exact curvature through the adaptation + damping) v over all tasks
+        or, with cg_subsample < 1, over that fraction of them (rllab's subsampled curvature,
         per task): those tasks are re-adapted in a graph of their own, so each product
-        costs about that fraction of the exact one."""
+        costs about that fraction of the exact one. Each process multiplies its own tasks."""
         s = self.settings
-        num_tasks = adaptation.post_episodes.num_tasks
-        keep = max(1, round(s.cg_subsample * num_tasks))
-        if keep < num_tasks:
-            adaptation = adaptation.first_tasks(keep)
-            adaptation.trajectory = self.replay_adaptation(params, adaptation, s.first_order)
-        start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
-        post = adaptation.post_episodes
-        weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / post.num_tasks
-        jacobian = "identity" if s.first_order else "symmetric" if len(adaptation.inner_episodes) == 1 else "general"
-        return KLCurvature(
-            start, adapted, lambda phi: policy_outputs(self.model, phi, post), weights, s.cg_damping, jacobian
-        )
+        chosen = curvature_tasks(shard.total, s.cg_subsample)
+        positions = [k for k, index in enumerate(shard.indices) if index in chosen]
+        local = None
+        if positions:
+            if len(chosen) < shard.total:
+                adaptation = adaptation.select(positions)
+                adaptation.trajectory = self.replay_adaptation(params, adaptation, s.first_order)
+            start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
+            post = adaptation.post_episodes
+            weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / len(chosen)
+            steps = len(adaptation.inner_episodes)
+            jacobian = "identity" if s.first_order else "symmetric" if steps == 1 else "general"
+            outputs = partial(policy_outputs, self.model, episodes=post)
+            local = KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
 
-    def step(self, tasks: Sequence[dict], seed: int, iteration: int, task_indices: Sequence[int]) -> dict[str, float]:
-        """Sample, adapt and make one TRPO meta-update of the model's parameters."""
+        def product(vector: Tensor) -> Tensor:
+            per_task = local.per_task(vector) if local else vector.new_zeros(0, vector.numel())
+            return self.context.sum_over_tasks(per_task) + s.cg_damping * vector
+
+        return product
+
+    def step(self, tasks: Sequence[dict], seed: int, iteration: int, shard: Shard) -> dict[str, float]:
+        """Sample, adapt and make one TRPO meta-update of the model's parameters; `tasks`
+        are the meta-batch's tasks at `shard.indices`."""
         s = self.settings
+        gather = self.context.gather
         params = parameters_of(self.model)
+        names = list(params)
         self.stopwatch.reset()
         start = time.perf_counter()
-        adaptation = self.adapt(params, tasks, seed, iteration, task_indices, s.num_steps, s.first_order)
+        adaptation = self.adapt(params, tasks, seed, iteration, shard.indices, s.num_steps, s.first_order)
         adapt_seconds = time.perf_counter() - start
         post = adaptation.post_episodes
-        adapted = adaptation.trajectory[-1]
-        mean, log_std = policy_outputs(self.model, adapted, post)
+        mean, log_std = policy_outputs(self.model, adaptation.trajectory[-1], post)
         old = OldPolicy.from_outputs(mean, log_std, post.actions)
-        loss = surrogate_loss(mean, log_std, post, old)
-        names = list(params)
-        grad = flatten(torch.autograd.grad(loss, [params[n] for n in names], retain_graph=True))
-        fisher_product = self.curvature(params, adaptation)
+        losses = surrogate_loss(mean, log_std, post, old)
+        views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
+        per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
+        grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
+        loss = gather(losses).mean().item()
+        fisher_product = self.curvature(params, adaptation, shard)
 
         direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
         full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)
@@ -193,20 +224,22 @@ class MAMLTRPO:
                     {n: v.requires_grad_() for n, v in candidate.items()}, adaptation, first_order=True
                 )[-1]
             with torch.no_grad():
-                new_loss, new_kl = surrogate_and_kl(self.model, detach(adapted_candidate), post, old)
-            return new_loss.item(), new_kl.item()
+                values = gather(torch.stack(surrogate_and_kl(self.model, detach(adapted_candidate), post, old), 1))
+            new_loss, new_kl = values.mean(0).tolist()
+            return new_loss, new_kl
 
-        search = backtracking_line_search(evaluate, loss.item(), s.max_kl, s.ls_max_steps, s.ls_backtrack_ratio)
+        search = backtracking_line_search(evaluate, loss, s.max_kl, s.ls_max_steps, s.ls_backtrack_ratio)
         with torch.no_grad():
             for n in names:
                 params[n].copy_(old_values[n] - search.fraction * step_by_name[n])
         sampling_seconds = self.stopwatch.reset().get("sampling", 0.0)
+        env_steps = sum(e.mask.sum((0, 2)) for e in [*adaptation.inner_episodes, post])
         return {
-            "env_steps": float(sum(e.num_env_steps for e in adaptation.inner_episodes) + post.num_env_steps),
-            "return_before": adaptation.inner_episodes[0].episode_returns().mean().item(),
-            "return_after": post.episode_returns().mean().item(),
+            "env_steps": gather(env_steps).sum().item(),
+            "return_before": gather(adaptation.inner_episodes[0].episode_returns()).mean().item(),
+            "return_after": gather(post.episode_returns()).mean().item(),
             "kl": search.kl,
-            "surrogate_before": loss.item(),
+            "surrogate_before": loss,
             "surrogate_after": search.loss,
             "ls_steps": float(search.steps),
             "ls_accepted": float(search.accepted),

@@ -52,15 +52,15 @@ class OldPolicy:
 
 
 def surrogate_loss(mean: torch.Tensor, log_std: torch.Tensor, episodes: Episodes, old: OldPolicy) -> torch.Tensor:
-    """TRPO's importance-weighted surrogate loss, averaged over tasks."""
+    """TRPO's importance-weighted surrogate loss of every task, [M]."""
     ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
-    return -masked_task_mean(ratio * episodes.advantages, episodes.mask).mean()
+    return -masked_task_mean(ratio * episodes.advantages, episodes.mask)
 
 
 def surrogate_and_kl(
     model: nn.Module, task_params: Params, episodes: Episodes, old: OldPolicy
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The surrogate loss and the mean KL(old || new), averaged over tasks."""
+    """The surrogate loss and the mean KL(old || new) of every task, [M] each."""
     mean, log_std = policy_outputs(model, task_params, episodes)
-    kl = masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask).mean()
+    kl = masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask)
     return surrogate_loss(mean, log_std, episodes, old), kl

@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from rlmaml.distributed import Context
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.run import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.sampler import BatchSampler
@@ -30,17 +31,21 @@ class RLExperiment:
         "time_meta_update",
     )
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
+        """With a distributed `context` this process samples and adapts its shard of each
+        meta-batch; the policy lives on the context's device, sampling on the CPU."""
         self.config = config
-        self.policy = build_policy(config)
+        context = context or Context()
+        self.shard = context.shard(config["meta_batch_size"])
+        self.policy = build_policy(config).to(context.device)
         self.sampler = BatchSampler.from_config(config)
-        self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config))
+        self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config), context=context)
         self.env_steps = 0.0
 
     def run_iteration(self, iteration: int) -> dict[str, float]:
-        c = self.config
-        tasks = self.learner.sample_tasks(c["meta_batch_size"], c["seed"], iteration)
-        stats = self.learner.step(tasks, c["seed"], iteration, range(c["meta_batch_size"]))
+        seed = self.config["seed"]
+        tasks = self.learner.sample_tasks(seed, iteration, self.shard.indices)
+        stats = self.learner.step(tasks, seed, iteration, self.shard)
         self.env_steps += stats["env_steps"]
         return {**stats, "env_steps": self.env_steps}
 

@@ -21,7 +21,7 @@ def meta_objective(model, theta, inner_episodes, post, old, first_order=False):
     steps = adapt(
         task_params, lambda p, k: reinforce_loss(model, p, inner_episodes[k]), len(inner_episodes), LR, first_order
     )
-    return surrogate_and_kl(model, steps[-1], post, old), steps
+    return tuple(value.mean() for value in surrogate_and_kl(model, steps[-1], post, old)), steps
 
 
 def problem(model, tasks, num_steps):
@@ -100,14 +100,17 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
     assert torch.allclose(autograd, numeric, rtol=1e-5, atol=1e-8)
 
 
-def test_subsampled_curvature_is_the_exact_curvature_of_the_first_tasks(tiny_policy, nav_tasks):
-    from rlmaml.metalearner import MAMLTRPO, Adaptation, MAMLSettings
+def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_policy, nav_tasks):
+    from rlmaml.distributed import Shard
+    from rlmaml.metalearner import MAMLTRPO, Adaptation, MAMLSettings, curvature_tasks
+
+    assert curvature_tasks(3, 0.6) == [0, 1] and curvature_tasks(40, 0.25) == list(range(0, 40, 4))
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
     learner = MAMLTRPO(tiny_policy, sampler=None, settings=MAMLSettings(fast_lr=LR, cg_subsample=0.6, cg_damping=0.0))
     (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old)
-    product = learner.curvature(theta, Adaptation(inner, post, steps))
-    head = Adaptation(inner, post, []).first_tasks(2)
+    product = learner.curvature(theta, Adaptation(inner, post, steps), Shard.whole(3))
+    head = Adaptation(inner, post, []).select([0, 1])
     old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
 
     def kl_of_flat(flat):

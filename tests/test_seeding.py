@@ -11,8 +11,9 @@ from rlmaml.sampler import BatchSampler
 
 def test_tasks_do_not_depend_on_the_meta_batch_size():
     learner = MAMLTRPO(GaussianMLPPolicy(2, 2), BatchSampler("rlmaml/Navigation2D-v0", {}, 2, 10), MAMLSettings())
-    assert learner.sample_tasks(3, seed=5, iteration=7) == learner.sample_tasks(6, seed=5, iteration=7)[:3]
-    assert learner.sample_tasks(3, seed=5, iteration=7) != learner.sample_tasks(3, seed=5, iteration=8)
+    assert learner.sample_tasks(5, 7, range(3)) == learner.sample_tasks(5, 7, range(6))[:3]
+    assert learner.sample_tasks(5, 7, range(3, 6)) == learner.sample_tasks(5, 7, range(6))[3:]
+    assert learner.sample_tasks(5, 7, range(3)) != learner.sample_tasks(5, 8, range(3))
 
 
 def test_episodes_of_a_task_do_not_depend_on_the_other_tasks_in_the_call():

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from rlmaml.distributed import Shard
 from rlmaml.functional import detach
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.objectives import OldPolicy, surrogate_and_kl
@@ -55,7 +56,7 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
     learner = MAMLTRPO(model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(max_kl=0.005))
     accepted = 0
     for iteration in range(4):
-        tasks = learner.sample_tasks(4, 0, iteration)
+        tasks = learner.sample_tasks(0, iteration, range(4))
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
         captured = {}
         original_adapt = learner.adapt
@@ -65,7 +66,7 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
             return captured["adaptation"]
 
         learner.adapt = adapt_and_capture
-        stats = learner.step(tasks, 0, iteration, range(4))
+        stats = learner.step(tasks, 0, iteration, Shard.whole(4))
         learner.adapt = original_adapt
         adaptation = captured["adaptation"]
         post = adaptation.post_episodes
@@ -73,7 +74,7 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
         after = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
         with torch.enable_grad():
             adapted = learner.replay_adaptation(after, adaptation, first_order=True)[-1]
-        loss, kl = surrogate_and_kl(model, detach(adapted), post, old)
+        loss, kl = (value.mean() for value in surrogate_and_kl(model, detach(adapted), post, old))
         changed = any(not torch.equal(before[n], after[n]) for n in before)
         assert changed == bool(stats["ls_accepted"])
         assert all(math.isfinite(v) for v in stats.values())
