@@ -25,6 +25,13 @@ from gymnasium.vector.utils import batch_space
 _FULLPHYSICS = mujoco.mjtState.mjSTATE_FULLPHYSICS
 
 
+def default_threads() -> int:
+    """This process's share of the cores it may run on: torchrun tells each of the processes
+    it starts on a machine how many there are (LOCAL_WORLD_SIZE), and they share the cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
 class RolloutVectorEnv(VectorEnv):
     """Batched MuJoCo physics with Gymnasium's next-step autoreset and per-sub-env seeds.
 
@@ -55,7 +62,7 @@ class RolloutVectorEnv(VectorEnv):
         self.dt = model.opt.timestep * self.frame_skip
         self.reset_noise_scale = float(reset_noise_scale)
         self.max_episode_steps = int(max_episode_steps)
-        self.num_threads = (os.cpu_count() or 1) if num_threads is None else int(num_threads)
+        self.num_threads = default_threads() if num_threads is None else int(num_threads)
         if self.num_threads < 1:
             raise ValueError(f"num_threads must be positive, got {num_threads}")
         # nthread=0 runs on the calling thread: a pool of one would only add a hand-over

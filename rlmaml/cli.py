@@ -1,5 +1,5 @@
 """The `rlmaml` command: train; adapt, export, baselines, compare and plot (meta-RL);
-evaluate (supervised). Bad input exits with code 2 and one line."""
+evaluate (supervised). Bad input exits with code 2 and one line, a failed run with 1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rlmaml.errors import UserError
+from rlmaml.errors import RunFailed, UserError
 from rlmaml.statistics import StepStatistic
 
 
@@ -80,24 +80,29 @@ def finite_or_none(value: float) -> float | None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    """Under torchrun each process runs this; the processes share the meta-batch."""
     import time
 
     from rlmaml.config import is_supervised
+    from rlmaml.distributed import session
     from rlmaml.trainer import Trainer
 
     config = config_from_args(args)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if is_supervised(config):
-        from rlmaml.supervised.experiment import SupervisedExperiment
+    with session(args.timeout, args.device) as context:
+        if is_supervised(config):
+            from rlmaml.supervised.experiment import SupervisedExperiment
 
-        experiment = SupervisedExperiment(config)
-    else:
-        from rlmaml.rl_experiment import RLExperiment
+            experiment = SupervisedExperiment(config, context)
+        else:
+            from rlmaml.rl_experiment import RLExperiment
 
-        experiment = RLExperiment(config)
-    Trainer(config, out, experiment, resume=args.resume, show_progress=not args.quiet).run()
-    print(f"run written to {out}")
+            experiment = RLExperiment(config, context)
+        trainer = Trainer(config, out, experiment, args.resume, not args.quiet, context)
+        trainer.run()
+    if context.is_main:
+        print(f"run written to {out}" + (f" by {context.world_size} processes" if context.world_size > 1 else ""))
 
 
 def print_returns(returns: list[StepStatistic]) -> None:
@@ -338,6 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=count(0), help="shorthand for --set seed=N")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where the learner runs (sampling stays on the CPU)"
+    )
+    train.add_argument(
+        "--timeout",
+        type=count(1),
+        default=300,
+        metavar="SECONDS",
+        help="under torchrun: how long a process waits for the others before the run stops (default 300)",
+    )
     train.set_defaults(run=cmd_train)
 
     adapt = commands.add_parser("adapt", help="adapt a meta-trained policy to new tasks")
@@ -425,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"rlmaml: error: {error}", file=sys.stderr)
         return 2
+    except RunFailed as error:
+        print(f"rlmaml: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             "rlmaml: interrupted; files are written whole or not at all (training keeps its last checkpoint)",

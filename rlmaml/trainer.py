@@ -1,5 +1,6 @@
 """The meta-training loop shared by every mode: iterations, progress.csv, TensorBoard,
-checkpoints, resume and the progress bar. What one iteration does is the experiment's job."""
+checkpoints, resume and the progress bar. What one iteration does is the experiment's job.
+In a distributed run every process iterates, and rank 0 alone reads and writes the run."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from tqdm import tqdm
 
 from rlmaml.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from rlmaml.distributed import Context
 from rlmaml.errors import UserError
 from rlmaml.logger import ProgressLog
 from rlmaml.run import check_resumable, read_run_config, write_config
@@ -44,17 +46,34 @@ class Trainer:
         experiment: Experiment,
         resume: bool = False,
         show_progress: bool = True,
+        context: Context | None = None,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.experiment = experiment
-        self.show_progress = show_progress
+        self.context = context or Context()
+        self.show_progress = show_progress and self.context.is_main
         self.start_iteration, self.wall_offset = 0, 0.0
-        if resume:
-            self._restore()
-        elif (self.run_dir / "progress.csv").exists() or latest_checkpoint(self.run_dir):
-            raise UserError(f"{self.run_dir} already holds a run: pass --resume to continue it, or another --out")
-        write_config(self.run_dir, config)
+        if self.context.is_main:
+            if resume:
+                self._restore()
+            elif (self.run_dir / "progress.csv").exists() or latest_checkpoint(self.run_dir):
+                raise UserError(f"{self.run_dir} already holds a run: pass --resume to continue it, or another --out")
+            write_config(self.run_dir, config)
+        self._share_start()
+
+    def _share_start(self) -> None:
+        """Every process starts from rank 0's weights and counters, fresh or resumed: only
+        rank 0 needs to see the run directory."""
+        if self.context.world_size == 1:
+            return
+        tensors, state = self.experiment.checkpoint() if self.context.is_main else ({}, {})
+        start = {"state": state, "iteration": self.start_iteration, "wall_time": self.wall_offset}
+        start = self.context.broadcast_json(start)
+        tensors = self.context.broadcast_tensors(tensors)
+        if not self.context.is_main:
+            self.experiment.restore(tensors, start["state"])
+            self.start_iteration, self.wall_offset = start["iteration"], start["wall_time"]
 
     def _restore(self) -> None:
         check_resumable(read_run_config(self.run_dir), self.config)
@@ -77,7 +96,8 @@ class Trainer:
 
     def run(self) -> None:
         total, every = self.config["iterations"], self.config["checkpoint_every"]
-        log = ProgressLog(self.run_dir, self.start_iteration)
+        main = self.context.is_main
+        log = ProgressLog(self.run_dir, self.start_iteration) if main else None
         start = time.perf_counter()
         bar = tqdm(
             range(self.start_iteration, total),
@@ -90,16 +110,19 @@ class Trainer:
         try:
             for iteration in bar:
                 stats = self.experiment.run_iteration(iteration)
+                if not main:
+                    continue
                 wall_time = self.wall_offset + time.perf_counter() - start
+                done = iteration + 1
                 row = {"wall_time": wall_time, **stats}
                 log.write(iteration, {key: row[key] for key in ("wall_time", *self.experiment.columns)})
                 bar.set_postfix_str(self.experiment.progress_text(stats))
-                done = iteration + 1
                 if done % every == 0 or done == total:
                     self._save(done, wall_time)
-            if latest_checkpoint(self.run_dir) is None:  # zero iterations: keep the initial weights
+            if main and latest_checkpoint(self.run_dir) is None:  # zero iterations: keep the initial weights
                 self._save(self.start_iteration, self.wall_offset)
         finally:
             bar.close()
-            log.close()
+            if log:
+                log.close()
             self.experiment.close()

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from rlmaml.config import is_supervised, resolve
+from rlmaml.distributed import Context
 from rlmaml.errors import UserError
 from rlmaml.run import load_latest_checkpoint, read_run_config
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
@@ -18,11 +19,17 @@ class SupervisedExperiment:
     """Samples a meta-batch of training tasks per iteration, seeded by (seed, iteration,
     task index), and takes one Adam step of the learner."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
+        """With a distributed `context` this process samples and adapts its shard of each
+        meta-batch, on the context's device."""
         self.config = config
+        context = context or Context()
+        self.shard = context.shard(config["meta_batch_size"])
+        self.device = context.device
         self.problem = build_problem(config)
+        self.problem.model.to(self.device)
         self.learner = SupervisedMetaLearner(
-            self.problem.model, self.problem.loss, self.problem.score, MetaSettings.from_config(config)
+            self.problem.model, self.problem.loss, self.problem.score, MetaSettings.from_config(config), context
         )
         self.classification = self.problem.metric == "accuracy"
         self.columns = ("loss_before", "loss_after") + (
@@ -32,8 +39,8 @@ class SupervisedExperiment:
     def run_iteration(self, iteration: int, per_task_loop: bool = False) -> dict[str, float]:
         """`per_task_loop`: the unbatched reference (see SupervisedMetaLearner.step)."""
         c = self.config
-        batch = self.problem.tasks.sample(range(c["meta_batch_size"]), c["seed"], iteration)
-        stats = self.learner.step(batch, iteration, per_task_loop)
+        batch = self.problem.tasks.sample(self.shard.indices, c["seed"], iteration).to(self.device)
+        stats = self.learner.step(batch, iteration, self.shard, per_task_loop)
         if self.classification:
             stats["accuracy_before"], stats["accuracy_after"] = stats["score_before"], stats["score_after"]
         return stats

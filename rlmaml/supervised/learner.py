@@ -12,7 +12,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from rlmaml.functional import Params, call_per_task, expand_to_tasks
+from rlmaml.distributed import Context, Shard
+from rlmaml.functional import Params, call_per_task, expand_to_tasks, flatten, unflatten
 from rlmaml.maml import StepSize, adapt
 from rlmaml.supervised.mamlpp import (
     InnerLearningRates,
@@ -65,8 +66,13 @@ class SupervisedMetaLearner:
     accuracy), both per task. The model takes (inputs, stage) and names its inner-loop
     parameters in `fast_parameters()`; everything else it has is meta-learned only."""
 
-    def __init__(self, model: nn.Module, loss: PerTask, score: PerTask, settings: MetaSettings) -> None:
+    def __init__(
+        self, model: nn.Module, loss: PerTask, score: PerTask, settings: MetaSettings, context: Context | None = None
+    ) -> None:
+        """With a distributed `context` each process adapts its shard of the meta-batch; the
+        gradients, batch-norm statistics and reported values are reduced over all processes."""
         self.model, self.loss, self.score, self.settings = model, loss, score, settings
+        self.context = context or Context()
         fast = model.fast_parameters()
         dtype = next(iter(fast.values())).dtype
         self.inner_lrs = (
@@ -86,7 +92,7 @@ class SupervisedMetaLearner:
         """Outputs [T, B, ...] of every task's parameters on its inputs, in one vmapped call."""
         if self.model.records_statistics:
             outputs, statistics = call_per_task(self.model, task_params, inputs, stage=stage, return_stats=True)
-            self.model.record_statistics(stage, statistics.detach().mean(0))
+            self.model.record_statistics(stage, self.context.gather(statistics).mean(0))
             return outputs
         return call_per_task(self.model, task_params, inputs, stage=stage)
 
@@ -136,10 +142,14 @@ class SupervisedMetaLearner:
             self.score(after, targets),
         )
 
-    def step(self, batch: TaskBatch, iteration: int, per_task_loop: bool = False) -> dict[str, float]:
-        """One Adam step on the meta-batch's outer loss. `per_task_loop` adapts the tasks one
+    def step(
+        self, batch: TaskBatch, iteration: int, shard: Shard | None = None, per_task_loop: bool = False
+    ) -> dict[str, float]:
+        """One Adam step on the meta-batch's outer loss; `batch` holds the tasks at
+        `shard.indices` (default: the whole meta-batch). `per_task_loop` adapts the tasks one
         by one in a Python loop instead: the reference the benchmark and tests compare with."""
         s = self.settings
+        shard = shard or Shard.whole(batch.num_tasks)
         lr = cosine_learning_rate(s.meta_lr, s.min_meta_lr, iteration, s.iterations) if s.cosine_lr else s.meta_lr
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -157,8 +167,19 @@ class SupervisedMetaLearner:
             objective = self.meta_objective(batch, iteration)
             objective.loss.backward()
             per_task = {name: getattr(objective, name) for name in REPORTED}
+        self.combine_gradients(batch.num_tasks / shard.total)
         self.optimizer.step()
-        return {**{name: float(values.mean()) for name, values in per_task.items()}, "meta_lr": lr}
+        return {**{name: float(self.context.gather(values).mean()) for name, values in per_task.items()}, "meta_lr": lr}
+
+    def combine_gradients(self, share: float) -> None:
+        """The meta-batch's gradient from each process's (the mean over its tasks, weighing
+        `share` of the meta-batch), added in rank order so that every process gets the same."""
+        if self.context.world_size == 1:
+            return
+        grads = [p.grad for p in self.meta_parameters.values() if p.grad is not None]
+        total = self.context.sum_over_tasks(flatten([g * share for g in grads]).unsqueeze(0))
+        for grad, summed in zip(grads, unflatten(total, {str(i): g.shape for i, g in enumerate(grads)}).values()):
+            grad.copy_(summed)
 
     def evaluate(self, batch: TaskBatch, steps: int) -> list[torch.Tensor]:
         """The score per task [T] after 0..steps first-order inner steps (nothing here is

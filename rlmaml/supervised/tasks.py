@@ -25,6 +25,9 @@ class TaskBatch:
         """The tasks in `index`, with every field of a subclass sliced the same way."""
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
+    def to(self, device: torch.device) -> TaskBatch:
+        return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
 
 def task_rng(seed: int, iteration: int, task_index: int) -> np.random.Generator:
     """Task i of an iteration draws from its own stream, so a task does not depend on how
