@@ -60,5 +60,12 @@ class Episodes:
 
 
 def masked_task_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of values [T, M, E] over the unmasked steps of each task, shape [M]."""
-    return (values * mask).sum((0, 2)) / mask.sum((0, 2)).clamp_min(1.0)
+    """Mean of values [T, M, E] over the unmasked steps of each task, shape [M]. Each task's
+    steps are summed as one contiguous row, so its mean does not depend on the other tasks
+    in the batch, to the last bit."""
+    return task_sums(values * mask) / task_sums(mask).clamp_min(1.0)
+
+
+def task_sums(values: torch.Tensor) -> torch.Tensor:
+    """Sum of values [T, M, E] over each task's steps and episodes, [M]."""
+    return values.movedim(1, 0).reshape(values.shape[1], -1).sum(1)

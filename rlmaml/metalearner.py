@@ -20,7 +20,7 @@ from rlmaml.advantages import compute_advantages
 from rlmaml.baseline import LinearFeatureBaseline
 from rlmaml.curvature import KLCurvature, per_task_rows
 from rlmaml.distributed import Context, Shard
-from rlmaml.episodes import Episodes
+from rlmaml.episodes import Episodes, task_sums
 from rlmaml.functional import Params, detach, expand_to_tasks, parameters_of, unflatten
 from rlmaml.maml import adapt
 from rlmaml.objectives import (
@@ -233,7 +233,7 @@ class MAMLTRPO:
             for n in names:
                 params[n].copy_(old_values[n] - search.fraction * step_by_name[n])
         sampling_seconds = self.stopwatch.reset().get("sampling", 0.0)
-        env_steps = sum(e.mask.sum((0, 2)) for e in [*adaptation.inner_episodes, post])
+        env_steps = sum(task_sums(e.mask) for e in [*adaptation.inner_episodes, post])
         return {
             "env_steps": gather(env_steps).sum().item(),
             "return_before": gather(adaptation.inner_episodes[0].episode_returns()).mean().item(),

@@ -19,10 +19,27 @@ from rlmaml.functional import Params, call_per_task
 InnerObjective = Callable[[nn.Module, Params, Episodes], torch.Tensor]
 
 
+class TaskMajorGradient(torch.autograd.Function):
+    """The identity, whose gradient is made contiguous: gradients enter the per-task graph
+    laid out task by task, so each task's reductions in it add the same numbers in the same
+    order however many tasks share the batch (what lets processes split a meta-batch and
+    still agree bit for bit with one process)."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        return TaskMajorGradient.apply(grad.contiguous())
+
+
 def policy_outputs(model: nn.Module, task_params: Params, episodes: Episodes) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mean, log_std) of every step, [T, M, E, act_dim]."""
-    mean, log_std = call_per_task(model, task_params, episodes.observations.movedim(1, 0))
-    return mean.movedim(0, 1), log_std.movedim(0, 1)
+    """(mean, log_std) of every step, [T, M, E, act_dim]; computed task-major, every task's
+    observations contiguous, for the same reason as TaskMajorGradient."""
+    outputs = call_per_task(model, task_params, episodes.observations.movedim(1, 0).contiguous())
+    mean, log_std = (TaskMajorGradient.apply(t).movedim(0, 1) for t in outputs)
+    return mean, log_std
 
 
 def reinforce_loss(model: nn.Module, task_params: Params, episodes: Episodes) -> torch.Tensor:
