@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -153,13 +152,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise RunFailed(
-        "stopped by SIGTERM (torchrun stops every process of a run when one fails); "
-        "the last checkpoint is kept, continue with --resume"
-    )
-
-
 @contextmanager
 def session(timeout_seconds: float, device: str = "cpu") -> Iterator[Context]:
     """This process's context: torchrun's RANK, WORLD_SIZE and LOCAL_RANK if set, else a
@@ -183,9 +175,7 @@ def session(timeout_seconds: float, device: str = "cpu") -> Iterator[Context]:
             f"process {rank} of {world_size} could not meet the others within {timeout_seconds:g} s "
             f"(--timeout): {first_line(error)}"
         ) from None
-    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         yield Context(rank, world_size, torch_device)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         dist.destroy_process_group()

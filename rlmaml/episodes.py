@@ -42,7 +42,8 @@ class Episodes:
 
     def map(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> Episodes:
         """The episodes with `transform` applied to every tensor."""
-        return replace(self, **{name: transform(getattr(self, name)) for name in FIELDS if getattr(self, name) is not None})
+        present = [name for name in FIELDS if getattr(self, name) is not None]
+        return replace(self, **{name: transform(getattr(self, name)) for name in present})
 
     def task(self, index: int | slice | list[int]) -> Episodes:
         """The episodes of one task (or a slice or list of tasks), keeping the task dimension."""
