@@ -12,14 +12,16 @@ class ProgressLog:
     """progress.csv (one row per iteration, flushed as written) and TensorBoard scalars."""
 
     def __init__(self, run_dir: Path, start_iteration: int = 0) -> None:
-        """Rows and scalars from `start_iteration` on are dropped: a resumed run redoes them."""
+        """Rows and scalars from `start_iteration` on are dropped: a resumed run redoes them,
+        from iteration 0 when it was interrupted before its first checkpoint."""
         self.path = Path(run_dir) / "progress.csv"
         self.columns: list[str] | None = None
-        if start_iteration > 0 and self.path.exists():
+        resumed = self.path.exists()
+        if resumed:
             self._truncate_after(start_iteration - 1)
         from torch.utils.tensorboard import SummaryWriter  # slow import, only when training
 
-        purge = start_iteration if start_iteration > 0 else None
+        purge = start_iteration if resumed else None
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard"), purge_step=purge)
 
     def _truncate_after(self, iteration: int) -> None:

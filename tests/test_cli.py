@@ -74,6 +74,18 @@ def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_r
     assert [deterministic(r) for r in rows(out)] == [deterministic(r) for r in rows(trained_run)]
 
 
+def test_resume_before_any_checkpoint_restarts_the_log_instead_of_appending(trained_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "early"
+    assert train(out, "iterations=3") == 0
+    shutil.rmtree(out / "checkpoints")  # a crash before the first checkpoint was written
+    assert (
+        main(["train", "navigation2d", "--out", str(out), "--quiet", "--resume", "--set", *TINY, "iterations=4"]) == 0
+    )
+    assert [deterministic(r) for r in rows(out)] == [deterministic(r) for r in rows(trained_run)]
+
+
 def test_resume_from_a_corrupt_checkpoint_is_one_line(trained_run, tmp_path, capsys):
     import shutil
 
