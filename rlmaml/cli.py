@@ -75,7 +75,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def finite_or_none(value: float) -> float | None:
-    """JSON has no NaN: a confidence interval that cannot be computed is written as null."""
+    """JSON has no NaN or infinity: a value that is not finite is written as null."""
     return value if math.isfinite(value) else None
 
 
@@ -281,11 +281,22 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         f"model after {metadata.get('iterations_done', '?')} meta-iterations"
     )
     scale, label = (100.0, "accuracy %") if metric == "accuracy" else (1.0, "MSE")
-    print(f"{'step':>4}  {label:>10}  {'95% CI':>8}")
+    print(f"{'step':>4}  {label:>10}  {'95% CI':>8}  {'median':>10}")
     for s in scores:
-        print(f"{s.step:>4}  {s.mean * scale:>10.3f}  {'±' + format(s.ci95 * scale, '.3f'):>8}")
+        ci = "±" + format(s.ci95 * scale, ".3f")
+        print(f"{s.step:>4}  {s.mean * scale:>10.3f}  {ci:>8}  {s.median * scale:>10.3f}")
+    diverged = [s for s in scores if s.diverged]
+    if diverged:
+        last, first = diverged[-1], diverged[0]
+        print(
+            f"the score is not finite on {last.diverged} of {args.num_tasks} tasks by step {last.step} "
+            f"(from step {first.step}): the inner steps diverge there; the median is robust to it"
+        )
     if args.json:
-        steps_json = [{**vars(s), "ci95": finite_or_none(s.ci95)} for s in scores]
+        steps_json = [
+            {**vars(s), **{key: finite_or_none(getattr(s, key)) for key in ("mean", "ci95", "median")}}
+            for s in scores
+        ]
         write_json(args.json, {"metric": metric, "steps": steps_json})
     if args.plot:
         from rlmaml.statistics import EVALUATION_ITERATION

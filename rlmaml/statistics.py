@@ -25,4 +25,5 @@ def mean_and_ci95(values: np.ndarray) -> tuple[float, float]:
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2:
         return float(values.mean()), float("nan")  # written as null in JSON
-    return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
+    with np.errstate(invalid="ignore", over="ignore"):  # an infinite value gives inf or nan, said as such
+        return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))

@@ -90,7 +90,8 @@ def test_evaluate_prints_scores_and_writes_json_and_plot(sinusoid_run, tmp_path,
     data = json.loads(report.read_text())
     assert set(data) == {"metric", "steps"} and data["metric"] == "mse"
     assert [s["step"] for s in data["steps"]] == [0, 1, 2]
-    assert all(set(s) == {"step", "mean", "ci95"} and s["ci95"] > 0 for s in data["steps"])
+    assert all(set(s) == {"step", "mean", "ci95", "median", "diverged"} and s["ci95"] > 0 for s in data["steps"])
+    assert all(s["diverged"] == 0 for s in data["steps"])
     assert data["steps"][2]["mean"] < data["steps"][0]["mean"]  # adaptation lowers the MSE
     assert figure.stat().st_size > 10_000
 
@@ -168,3 +169,12 @@ def test_evaluate_argument_errors_exit_2(sinusoid_run, tmp_path, capsys):
     assert exit_info.value.code == 2
     assert main(["evaluate", str(tmp_path / "none")]) == 2
     assert "no run at" in capsys.readouterr().err
+
+
+def test_held_out_statistic_counts_diverged_tasks_and_keeps_a_finite_median():
+    import numpy as np
+
+    from rlmaml.supervised.evaluation import HeldOutStatistic
+
+    statistic = HeldOutStatistic.of(10, np.array([0.1, 0.2, 0.3, np.inf, np.nan]))
+    assert statistic.diverged == 2 and statistic.median == 0.3 and np.isnan(statistic.mean)

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 
 from rlmaml.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 
+@dataclass
+class HeldOutStatistic(StepStatistic):
+    """The mean with its CI, and the median and count of non-finite scores: a few tasks on
+    which many plain inner steps diverge can dominate the mean, not the median."""
+
+    median: float
+    diverged: int
+
+    @classmethod
+    def of(cls, step: int, scores: np.ndarray) -> HeldOutStatistic:
+        """Only an MSE can be non-finite; a NaN one (inf - inf) ranks with the infinite ones."""
+        finite = np.isfinite(scores)
+        median = float(np.median(np.where(finite, scores, np.inf)))
+        return cls(step, *mean_and_ci95(scores), median, int((~finite).sum()))
+
+
 def evaluate_held_out(
     experiment: SupervisedExperiment, num_tasks: int, steps: int, seed: int, split: str = "test"
-) -> list[StepStatistic]:
+) -> list[HeldOutStatistic]:
     """Adapt to `num_tasks` tasks of `split` (for classification, classes never seen in
     meta-training), a meta-batch at a time. The model is in eval mode, so batch norm in
     `running` mode uses its recorded statistics."""
@@ -27,4 +46,4 @@ def evaluate_held_out(
                 scores[step].append(per_task)
     finally:
         model.train(was_training)
-    return [StepStatistic(step, *mean_and_ci95(torch.cat(s).numpy())) for step, s in enumerate(scores)]
+    return [HeldOutStatistic.of(step, torch.cat(s).numpy()) for step, s in enumerate(scores)]
