@@ -448,12 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except UserError as error:
+    except (UserError, RunFailed) as error:
         print(f"rlmaml: error: {error}", file=sys.stderr)
-        return 2
-    except RunFailed as error:
-        print(f"rlmaml: error: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UserError) else 1
     except KeyboardInterrupt:
         print(
             "rlmaml: interrupted; files are written whole or not at all (training keeps its last checkpoint)",

@@ -13,7 +13,7 @@ from torch import nn
 from torch.func import functional_call
 
 from rlmaml.distributed import Context, Shard
-from rlmaml.functional import Params, call_per_task, expand_to_tasks, flatten, unflatten
+from rlmaml.functional import Params, call_per_task, expand_to_tasks, flatten
 from rlmaml.maml import StepSize, adapt
 from rlmaml.supervised.mamlpp import (
     InnerLearningRates,
@@ -176,10 +176,10 @@ class SupervisedMetaLearner:
         `share` of the meta-batch), added in rank order so that every process gets the same."""
         if self.context.world_size == 1:
             return
-        grads = [p.grad for p in self.meta_parameters.values() if p.grad is not None]
+        grads = [p.grad for p in self.meta_parameters.values() if p.grad is not None]  # the same on every rank
         total = self.context.sum_over_tasks(flatten([g * share for g in grads]).unsqueeze(0))
-        for grad, summed in zip(grads, unflatten(total, {str(i): g.shape for i, g in enumerate(grads)}).values()):
-            grad.copy_(summed)
+        for grad, summed in zip(grads, total.split([g.numel() for g in grads])):
+            grad.copy_(summed.view_as(grad))
 
     def evaluate(self, batch: TaskBatch, steps: int) -> list[torch.Tensor]:
         """The score per task [T] after 0..steps first-order inner steps (nothing here is
