@@ -52,13 +52,13 @@ class Ant(Robot):
 
     def contact_forces(self, sensordata: np.ndarray) -> np.ndarray:
         """clip(cfrc_ext[1:], -1, 1) flattened (N, 78): per body [torque about the COM, force], world axes."""
-        n = len(sensordata)
+        n, size = sensordata.shape
         com = sensordata[:, None, 0:3]
-        wrench = sensordata[:, 3:].reshape(n, -1, 9)
+        wrench = sensordata[:, 3:].reshape(n, (size - 3) // 9, 9)  # explicit sizes: n may be 0
         force, torque, point = wrench[..., 0:3], wrench[..., 3:6], wrench[..., 6:9]
         # the sensor reports the wrench on the other body (the floor) at `point`
         cfrc = np.concatenate((torque + np.cross(point - com, force), force), axis=2)
-        return np.clip(-cfrc, -1.0, 1.0).reshape(n, -1)
+        return np.clip(-cfrc, -1.0, 1.0).reshape(n, cfrc.shape[1] * 6)
 
     def reward(self, action: np.ndarray, contact: np.ndarray) -> np.ndarray:
         contact_cost = self.contact_cost_weight * np.sum(contact * contact, axis=1)

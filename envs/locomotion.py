@@ -23,6 +23,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
+from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from .locomotion_tasks import TaskFamily
@@ -172,8 +173,11 @@ class LocomotionVectorEnv(RolloutVectorEnv):
         reset_noise_scale: float = 0.1,
         max_episode_steps: int = 200,
         num_threads: int | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
-        super().__init__(num_envs, robot.build_model(), frame_skip, reset_noise_scale, max_episode_steps, num_threads)
+        super().__init__(
+            num_envs, robot.build_model(), frame_skip, reset_noise_scale, max_episode_steps, num_threads, autoreset_mode
+        )
         self.robot = robot
         self.tasks = tasks
         size = robot.observation_size(self.model)
@@ -192,11 +196,11 @@ class LocomotionVectorEnv(RolloutVectorEnv):
     def get_tasks(self) -> list[Task]:
         return [self.tasks.task(p) for p in self._parameters]
 
-    def _evaluate(self, before, after, sensordata, actions, diverged):
+    def _evaluate(self, rows, before, after, sensordata, actions, diverged):
         out = evaluate_step(
             self.robot,
             self.tasks,
-            self._parameters,
+            self._parameters[rows],
             self._qpos_of(before)[:, 0],
             self._qpos_of(after),
             self._qvel_of(after),

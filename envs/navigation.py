@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from .autoreset import reset_mask, supported_autoreset_mode
 from .tasks import Task, check_task_count, finite_vector, make_rng
 
 
@@ -83,8 +84,10 @@ class Navigation2DEnv(gym.Env):
 class Navigation2DVectorEnv(VectorEnv):
     """N navigation agents stepped together as numpy arrays, one task per sub-env.
 
-    Autoreset follows Gymnasium's next-step convention: the step after a sub-env terminates
-    or is truncated resets it (reward 0, not done). Matches N single envs step for step.
+    Autoreset follows Gymnasium's next-step convention by default: the step after a sub-env
+    terminates or is truncated resets it (reward 0, not done). With autoreset_mode "Disabled"
+    a finished sub-env stays where it ended (reward 0, its end flags repeated) until reset
+    with a reset_mask. Matches N single envs step for step.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -97,8 +100,11 @@ class Navigation2DVectorEnv(VectorEnv):
         max_action: float = 0.1,
         goal_tolerance: float = 0.01,
         max_episode_steps: int = 100,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
         self.num_envs = num_envs
+        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.tasks = NavigationTasks(goal_low, goal_high)
         self.max_action = float(max_action)
         self.goal_tolerance = float(goal_tolerance)
@@ -110,7 +116,8 @@ class Navigation2DVectorEnv(VectorEnv):
         self._goals = np.zeros((num_envs, 2))
         self._positions = np.zeros((num_envs, 2))
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
-        self._needs_reset = np.zeros(num_envs, dtype=bool)
+        self._terminated = np.zeros(num_envs, dtype=bool)
+        self._truncated = np.zeros(num_envs, dtype=bool)
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
@@ -124,21 +131,27 @@ class Navigation2DVectorEnv(VectorEnv):
         return [{"goal": g.tolist()} for g in self._goals]
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        """Every episode starts at the origin; options["reset_mask"] resets only some sub-envs."""
+        mask = reset_mask(options, self.num_envs)
         if isinstance(seed, int) or seed is None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._positions = np.zeros((self.num_envs, 2))
-        self._elapsed[:] = 0
-        self._needs_reset[:] = False
+        self._positions[mask] = 0.0
+        self._elapsed[mask] = 0
+        self._terminated[mask] = False
+        self._truncated[mask] = False
         return self._positions.astype(np.float32), {}
 
     def step(self, actions):
         move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
-        resetting = self._needs_reset
-        self._positions = np.where(resetting[:, None], 0.0, self._positions + move)
-        self._elapsed = np.where(resetting, 0, self._elapsed + 1)
+        finished = self._terminated | self._truncated
+        resetting = finished if self.autoreset_mode == AutoresetMode.NEXT_STEP else np.zeros_like(finished)
+        moving = ~finished[:, None]
+        self._positions = np.where(moving, self._positions + move, np.where(resetting[:, None], 0.0, self._positions))
+        self._elapsed = np.where(resetting, 0, self._elapsed + ~finished)
         offset = self._positions - self._goals
-        rewards = np.where(resetting, 0.0, -np.sqrt(np.sum(offset**2, axis=1)))
-        terminated = ~resetting & np.all(np.abs(offset) < self.goal_tolerance, axis=1)
-        truncated = ~resetting & (self._elapsed >= self.max_episode_steps)
-        self._needs_reset = terminated | truncated
-        return self._positions.astype(np.float32), rewards, terminated, truncated, {}
+        rewards = np.where(finished, 0.0, -np.sqrt(np.sum(offset**2, axis=1)))
+        reached = np.all(np.abs(offset) < self.goal_tolerance, axis=1)
+        # finished sub-envs repeat their end flags (Disabled) or report a fresh start (NextStep)
+        self._terminated = np.where(finished, self._terminated & ~resetting, reached)
+        self._truncated = np.where(finished, self._truncated & ~resetting, self._elapsed >= self.max_episode_steps)
+        return self._positions.astype(np.float32), rewards, self._terminated.copy(), self._truncated.copy(), {}

@@ -22,6 +22,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from .autoreset import reset_mask, supported_autoreset_mode
+
 _FULLPHYSICS = mujoco.mjtState.mjSTATE_FULLPHYSICS
 
 
@@ -33,10 +35,14 @@ def default_threads() -> int:
 
 
 class RolloutVectorEnv(VectorEnv):
-    """Batched MuJoCo physics with Gymnasium's next-step autoreset and per-sub-env seeds.
+    """Batched MuJoCo physics with Gymnasium's autoreset modes and per-sub-env seeds.
 
-    A step that follows the end of a sub-env's episode resets it instead (reward 0, neither
-    terminated nor truncated), as in Gymnasium's SyncVectorEnv. Each env step starts
+    NEXT_STEP (the default): a step that follows the end of a sub-env's episode resets it
+    instead (reward 0, neither terminated nor truncated), as in Gymnasium's SyncVectorEnv.
+    DISABLED: a finished sub-env stays finished until `reset(options={"reset_mask": ...})`;
+    steps report its last observation, reward 0 and its end flags again. Either way only the
+    sub-envs in an episode go into the physics call, so a batch whose episodes end early (Ant
+    falling or jumping out of its healthy heights) costs only the steps it keeps. Each env step starts
     MuJoCo's constraint solver cold (zero qacc_warmstart), which is what `mujoco.rollout`
     does for every call. A MuJoCo warning (e.g. its automatic reset of a diverged state)
     makes rollout stop that sub-env early; the state's clock then falls short, which is how
@@ -53,6 +59,7 @@ class RolloutVectorEnv(VectorEnv):
         reset_noise_scale: float,
         max_episode_steps: int,
         num_threads: int | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be positive, got {num_envs}")
@@ -65,6 +72,8 @@ class RolloutVectorEnv(VectorEnv):
         self.num_threads = default_threads() if num_threads is None else int(num_threads)
         if self.num_threads < 1:
             raise ValueError(f"num_threads must be positive, got {num_threads}")
+        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         # nthread=0 runs on the calling thread: a pool of one would only add a hand-over
         self._rollout = mujoco.rollout.Rollout(nthread=self.num_threads if self.num_threads > 1 else 0)
         self._datas = [mujoco.MjData(model) for _ in range(self.num_threads)]
@@ -87,7 +96,9 @@ class RolloutVectorEnv(VectorEnv):
         self._ctrl_low, self._ctrl_high = model.actuator_ctrlrange.T.copy()
         self._rngs: list[np.random.Generator | None] = [None] * num_envs
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
-        self._needs_reset = np.zeros(num_envs, dtype=bool)
+        self._terminated = np.zeros(num_envs, dtype=bool)
+        self._truncated = np.zeros(num_envs, dtype=bool)
+        self._observations: np.ndarray | None = None  # what the last reset or step returned
 
         self.single_action_space = gym.spaces.Box(
             self._ctrl_low.astype(np.float32), self._ctrl_high.astype(np.float32), dtype=np.float32
@@ -96,9 +107,15 @@ class RolloutVectorEnv(VectorEnv):
 
     @abstractmethod
     def _evaluate(
-        self, before: np.ndarray, after: np.ndarray, sensordata: np.ndarray, actions: np.ndarray, diverged: np.ndarray
+        self,
+        rows: slice | np.ndarray,
+        before: np.ndarray,
+        after: np.ndarray,
+        sensordata: np.ndarray,
+        actions: np.ndarray,
+        diverged: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Observations, rewards, terminations and info arrays of all sub-envs for one step."""
+        """Observations, rewards, terminations and info arrays of the sub-envs `rows` for one step."""
 
     @abstractmethod
     def _reset_observation(self, states: np.ndarray) -> np.ndarray:
@@ -116,7 +133,11 @@ class RolloutVectorEnv(VectorEnv):
         self._state[:, self._qvel] = qvel
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
-        """Reset all sub-envs; seed i (or seed + i for an int) seeds sub-env i, as in SyncVectorEnv."""
+        """Reset all sub-envs, or those in options["reset_mask"]; seed i (or seed + i for an
+        int) seeds sub-env i, as in SyncVectorEnv."""
+        mask = reset_mask(options, self.num_envs)
+        if self._observations is None and not mask.all():
+            raise ValueError("reset all sub-envs once before resetting some of them with a reset_mask")
         if seed is None:
             seeds: Sequence[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)):
@@ -125,59 +146,66 @@ class RolloutVectorEnv(VectorEnv):
             seeds = list(seed)
         if len(seeds) != self.num_envs:
             raise ValueError(f"reset needs one seed per sub-env: got {len(seeds)} seeds for {self.num_envs} envs")
-        for i, s in enumerate(seeds):
-            if s is not None:
-                self._rngs[i], _ = seeding.np_random(s)
-        self._start_episodes(np.arange(self.num_envs))
-        self._elapsed[:] = 0
-        self._needs_reset[:] = False
-        return self._reset_observation(self._state), {}
+        rows = np.flatnonzero(mask)
+        for i in rows:
+            if seeds[i] is not None:
+                self._rngs[i], _ = seeding.np_random(seeds[i])
+        fresh = self._start_episodes(rows)
+        if self._observations is None:
+            self._observations = fresh
+        else:
+            self._observations[rows] = fresh
+        return self._observations.copy(), {}
 
     def step(self, actions):
         actions = np.clip(np.asarray(actions, dtype=np.float64), self._ctrl_low, self._ctrl_high)
-        resetting = self._needs_reset
-        any_reset = bool(resetting.any())
-        if any_reset:
-            self._start_episodes(np.flatnonzero(resetting))
+        finished = self._terminated | self._truncated
+        resetting = finished if self.autoreset_mode == AutoresetMode.NEXT_STEP else np.zeros_like(finished)
+        # only sub-envs within an episode go to the physics; a view (no copy) when that is all of them
+        rows = slice(None) if not finished.any() else np.flatnonzero(~finished)
+        count = self.num_envs - int(finished.sum())
 
-        self._control[:] = actions[:, None, :]
-        self._rollout.rollout(
-            self._models,
-            self._datas,
-            self._state,
-            self._control,
-            nstep=self.frame_skip,
-            state=self._trajectory,
-            sensordata=self._sensordata,
-            skip_checks=True,
-        )
-        after = self._trajectory[:, -1]
-        diverged = after[:, 0] < self._state[:, 0] + (self.frame_skip - 0.5) * self.model.opt.timestep
-        observations, rewards, terminated, info = self._evaluate(
-            self._state, after, self._sensordata[:, -1], actions, diverged
-        )
+        before = self._state[rows]
+        if count:
+            self._control[:count] = actions[rows, None, :]
+            self._rollout.rollout(
+                self._models[:count],
+                self._datas,
+                before,
+                self._control[:count],
+                nstep=self.frame_skip,
+                state=self._trajectory[:count],
+                sensordata=self._sensordata[:count],
+                skip_checks=True,
+            )
+        after = self._trajectory[:count, -1]
+        diverged = after[:, 0] < before[:, 0] + (self.frame_skip - 0.5) * self.model.opt.timestep
+        stepped = self._evaluate(rows, before, after, self._sensordata[:count, -1], actions[rows], diverged)
+        self._state[rows] = after
+        self._elapsed[rows] += 1
 
-        self._elapsed += 1
-        if any_reset:
-            # resetting sub-envs keep their new initial state and report it
-            observations[resetting] = self._reset_observation(self._state[resetting])
-            rewards[resetting] = 0.0
-            terminated[resetting] = False
-            for value in info.values():
-                value[resetting] = 0
-            self._elapsed[resetting] = 0
-            np.copyto(self._state, after, where=~resetting[:, None])
-        else:
-            self._state[:] = after
-        truncated = ~resetting & (self._elapsed >= self.max_episode_steps)
-        self._needs_reset = terminated | truncated
-        return observations, rewards, terminated, truncated, info
+        # sub-envs left out of the physics: finished ones repeat their end (DISABLED) or start anew (NEXT_STEP)
+        observations = self._observations
+        rewards = np.zeros(self.num_envs)
+        terminated = self._terminated & ~resetting
+        truncated = self._truncated & ~resetting
+        observations[rows], rewards[rows], terminated[rows] = stepped[:3]
+        truncated[rows] = self._elapsed[rows] >= self.max_episode_steps
+        info = {}
+        for key, value in stepped[3].items():
+            info[key] = np.zeros((self.num_envs, *value.shape[1:]), dtype=value.dtype)
+            info[key][rows] = value
+        if resetting.any():
+            observations[resetting] = self._start_episodes(np.flatnonzero(resetting))
+        self._terminated, self._truncated = terminated, truncated
+        return observations.copy(), rewards, terminated.copy(), truncated.copy(), info
 
     def close_extras(self, **kwargs: Any) -> None:
         self._rollout.close()
 
-    def _start_episodes(self, rows: np.ndarray) -> None:
-        """Initial states like Gymnasium's v5 envs: qpos0 + U(-s, s), qvel ~ N(0, s^2), per sub-env stream."""
+    def _start_episodes(self, rows: np.ndarray) -> np.ndarray:
+        """Start new episodes in `rows` and return their observations. Initial states as in
+        Gymnasium's v5 envs: qpos0 + U(-s, s), qvel ~ N(0, s^2), from each sub-env's own stream."""
         scale = self.reset_noise_scale
         nq, nv = self.model.nq, self.model.nv
         qpos_noise = np.empty((len(rows), nq))
@@ -191,3 +219,7 @@ class RolloutVectorEnv(VectorEnv):
         self._state[rows] = self._template
         self._state[rows, self._qpos] = self._init_qpos + qpos_noise
         self._state[rows, self._qvel] = self._init_qvel + qvel_noise
+        self._elapsed[rows] = 0
+        self._terminated[rows] = False
+        self._truncated[rows] = False
+        return self._reset_observation(self._state[rows])

@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers import RescaleAction
 from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
@@ -43,10 +44,16 @@ def make_vector_env(
     env_kwargs: dict[str, Any],
     observe_task: bool = False,
     normalize_actions: bool = False,
+    autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
 ) -> gym.vector.VectorEnv:
     """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation)."""
     env = gym.make_vec(
-        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", max_episode_steps=horizon, **env_kwargs
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        max_episode_steps=horizon,
+        autoreset_mode=autoreset_mode,
+        **env_kwargs,
     )
     if normalize_actions:
         env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))

@@ -14,6 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 from torch import nn
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
@@ -60,11 +61,19 @@ class BatchSampler:
         self.task_distribution = gym.make(env_id, **env_kwargs).unwrapped  # for sample_tasks only
 
     def env_for(self, num_tasks: int) -> gym.vector.VectorEnv:
-        """The batched env for `num_tasks` tasks, built once per meta-batch size."""
+        """The batched env for `num_tasks` tasks, built once per meta-batch size. Autoreset is
+        disabled: a sampled episode ends for good, and the env leaves finished sub-envs out of
+        the physics (Ant's early falls would otherwise cost steps nobody keeps)."""
         if num_tasks not in self._envs:
             num_envs = num_tasks * self.episodes_per_task
             self._envs[num_tasks] = make_vector_env(
-                self.env_id, num_envs, self.horizon, self.env_kwargs, self.observe_task, self.normalize_actions
+                self.env_id,
+                num_envs,
+                self.horizon,
+                self.env_kwargs,
+                self.observe_task,
+                self.normalize_actions,
+                AutoresetMode.DISABLED,
             )
         return self._envs[num_tasks]
 
@@ -113,11 +122,13 @@ class BatchSampler:
         steps = 0
         with torch.no_grad(), single_torch_thread():
             for t in range(self.horizon):
-                observations[t] = obs.reshape(num_tasks, per_task, obs_dim)
-                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]).to(dtype))
-                actions[t] = mean + log_std.exp() * noise_t[t]
-                obs, reward, terminated, truncated, _ = env.step(actions[t].reshape(-1, act_dim).numpy())
+                # steps after an episode's end are zeros: they are masked out, and zeros keep them
+                # from depending on what the env reports for a finished sub-env
                 mask[t] = alive.reshape(num_tasks, per_task)
+                observations[t] = np.where(alive[:, None], obs, 0.0).reshape(num_tasks, per_task, obs_dim)
+                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]).to(dtype))
+                actions[t] = (mean + log_std.exp() * noise_t[t]) * torch.from_numpy(mask[t]).to(dtype)[..., None]
+                obs, reward, terminated, truncated, _ = env.step(actions[t].reshape(-1, act_dim).numpy())
                 rewards[t] = np.where(alive, reward, 0.0).reshape(num_tasks, per_task)
                 alive &= ~(terminated | truncated)
                 steps = t + 1

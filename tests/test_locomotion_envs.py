@@ -303,3 +303,48 @@ def test_rgb_array_rendering():
     environment = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_disabled_autoreset_leaves_finished_sub_envs_alone_until_a_masked_reset():
+    """Without autoreset, sub-envs within their episodes step exactly as under next-step
+    autoreset; a finished one repeats its end (same observation, reward 0, its flag) and
+    stays out of the physics until options["reset_mask"] starts it again."""
+    horizon = 4
+    disabled = make_vec("AntDir-v0", 3, max_episode_steps=horizon, num_threads=2, autoreset_mode="Disabled")
+    reference = make_vec("AntDir-v0", 3, max_episode_steps=horizon, num_threads=2)
+    assert disabled.metadata["autoreset_mode"] == gym.vector.AutoresetMode.DISABLED
+    qpos = np.tile(disabled.unwrapped._init_qpos, (3, 1))
+    qpos[0, 2] = 0.1  # torso far too low: sub-env 0 terminates on its first step
+    for envs in (disabled, reference):
+        envs.unwrapped.model.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONTACT
+        envs.unwrapped.set_tasks([{"direction": 1}, {"direction": -1}, {"direction": 1}])
+        envs.reset(seed=[1, 2, 3])
+        envs.unwrapped.set_state(qpos, np.zeros((3, envs.unwrapped.model.nv)))
+
+    actions = random_actions(disabled, horizon + 2)
+    first = disabled.step(actions[0])
+    np.testing.assert_array_equal(first[0], reference.step(actions[0])[0])
+    assert first[2].tolist() == [True, False, False]
+    for t in range(1, horizon):
+        obs, rewards, terminated, truncated, info = disabled.step(actions[t])
+        want = reference.step(actions[t])
+        np.testing.assert_array_equal(obs[1:], want[0][1:])
+        np.testing.assert_array_equal(rewards[1:], want[1][1:])
+        np.testing.assert_array_equal(obs[0], first[0][0])
+        assert rewards[0] == 0.0 and info["x_velocity"][0] == 0.0
+        assert terminated[0] and not truncated[0]
+    assert truncated[1:].all()
+
+    mask = np.array([False, True, True])
+    obs, _ = disabled.reset(options={"reset_mask": mask})
+    want = reference.step(actions[horizon])[0]  # next-step autoreset draws from the same streams
+    np.testing.assert_array_equal(obs[1:], want[1:])
+    np.testing.assert_array_equal(obs[0], first[0][0])
+    obs, rewards, terminated, _, _ = disabled.step(actions[horizon + 1])
+    want = reference.step(actions[horizon + 1])
+    np.testing.assert_array_equal(obs[1:], want[0][1:])
+    assert rewards[0] == 0.0 and terminated[0]
+    with pytest.raises(ValueError, match="reset_mask"):
+        disabled.reset(options={"reset_mask": np.zeros(3, dtype=bool)})
+    with pytest.raises(ValueError, match="autoreset_mode"):
+        make_vec("AntDir-v0", 2, autoreset_mode="SameStep")

@@ -102,3 +102,23 @@ def test_set_tasks_needs_one_task_per_sub_env():
     batched = gym.make_vec(ENV_ID, num_envs=3, vectorization_mode="vector_entry_point")
     with pytest.raises(ValueError, match="one task per sub-env"):
         batched.unwrapped.set_tasks([{"goal": [0.0, 0.0]}])
+
+
+def test_disabled_autoreset_keeps_a_finished_agent_where_it_ended():
+    disabled = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", autoreset_mode="Disabled")
+    reference = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point")
+    for envs in (disabled, reference):
+        envs.unwrapped.set_tasks([{"goal": [0.05, 0.05]}, {"goal": [0.3, -0.2]}])
+        envs.reset(seed=0)
+    actions = np.full((2, 2), 0.05, dtype=np.float32)
+    for t in range(3):
+        obs, rewards, terminated, truncated, _ = disabled.step(actions)
+        want = reference.step(actions)
+        np.testing.assert_array_equal(obs[1], want[0][1])
+        assert rewards[1] == want[1][1]
+        np.testing.assert_allclose(obs[0], [0.05, 0.05])  # reached its goal on the first step
+        assert terminated[0] and not truncated[0] and rewards[0] == (want[1][0] if t == 0 else 0.0)
+    obs, _ = disabled.reset(options={"reset_mask": np.array([True, False])})
+    assert obs[0].tolist() == [0.0, 0.0] and obs[1].tolist() == want[0][1].tolist()
+    _, rewards, terminated, _, _ = disabled.step(np.zeros((2, 2), dtype=np.float32))
+    assert rewards[0] == pytest.approx(-np.hypot(0.05, 0.05)) and not terminated[0]

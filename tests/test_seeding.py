@@ -3,6 +3,7 @@ meta-batch across calls (or processes) gives the same tasks and the same episode
 
 import torch
 
+from rlmaml.environments import make_vector_env
 from rlmaml.functional import detach, expand_to_tasks, parameters_of
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings, seed_keys
 from rlmaml.policies import GaussianMLPPolicy
@@ -30,3 +31,20 @@ def test_episodes_of_a_task_do_not_depend_on_the_other_tasks_in_the_call():
     for field in ("observations", "actions", "rewards", "mask"):
         joined = torch.cat([getattr(h, field) for h in halves], dim=1)
         assert torch.equal(getattr(whole, field), joined), field
+
+
+def test_episodes_do_not_change_when_finished_sub_envs_leave_the_physics():
+    """The sampler's env skips finished sub-envs (autoreset disabled); Ant episodes that end
+    early must come out exactly as from an env that keeps stepping everything."""
+    torch.manual_seed(0)
+    model = GaussianMLPPolicy(107, 8, (16,))  # Ant observes 107 numbers (torso x, y and contact forces included)
+    sampler = BatchSampler("rlmaml/AntDir-v0", {}, 4, 40)
+    tasks = [{"direction": 1}, {"direction": -1}]
+    params = detach(expand_to_tasks(parameters_of(model), 2))
+    keys = seed_keys(1, 0, range(2), stage=0)
+    skipping = sampler.sample(model, params, tasks, keys)
+    sampler._envs[2] = make_vector_env("rlmaml/AntDir-v0", 8, 40, {})  # next-step autoreset: steps all
+    stepping_all = sampler.sample(model, params, tasks, keys)
+    assert 0 < skipping.mask.sum() < skipping.mask.numel()  # some episodes ended early
+    for field in ("observations", "actions", "rewards", "mask"):
+        assert torch.equal(getattr(skipping, field), getattr(stepping_all, field)), field
