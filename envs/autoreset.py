@@ -27,6 +27,15 @@ def supported_autoreset_mode(mode: str | AutoresetMode) -> AutoresetMode:
     return mode
 
 
+def ended_and_resetting(
+    terminated: np.ndarray, truncated: np.ndarray, mode: AutoresetMode
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-envs whose episode has ended, and those of them the coming step resets (NextStep only;
+    under Disabled they wait for a masked reset)."""
+    ended = terminated | truncated
+    return ended, ended if mode == AutoresetMode.NEXT_STEP else np.zeros_like(ended)
+
+
 def reset_mask(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
     """The sub-envs a reset applies to: options["reset_mask"] (a bool array, one per sub-env)
     as in Gymnasium's vector envs, else all of them."""

@@ -15,7 +15,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .autoreset import reset_mask, supported_autoreset_mode
+from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
 from .tasks import Task, check_task_count, finite_vector, make_rng
 
 
@@ -143,10 +143,9 @@ class Navigation2DVectorEnv(VectorEnv):
 
     def step(self, actions):
         move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
-        finished = self._terminated | self._truncated
-        resetting = finished if self.autoreset_mode == AutoresetMode.NEXT_STEP else np.zeros_like(finished)
-        moving = ~finished[:, None]
-        self._positions = np.where(moving, self._positions + move, np.where(resetting[:, None], 0.0, self._positions))
+        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
+        self._positions = np.where(finished[:, None], self._positions, self._positions + move)
+        self._positions[resetting] = 0.0
         self._elapsed = np.where(resetting, 0, self._elapsed + ~finished)
         offset = self._positions - self._goals
         rewards = np.where(finished, 0.0, -np.sqrt(np.sum(offset**2, axis=1)))

@@ -22,7 +22,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .autoreset import reset_mask, supported_autoreset_mode
+from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
 
 _FULLPHYSICS = mujoco.mjtState.mjSTATE_FULLPHYSICS
 
@@ -159,8 +159,7 @@ class RolloutVectorEnv(VectorEnv):
 
     def step(self, actions):
         actions = np.clip(np.asarray(actions, dtype=np.float64), self._ctrl_low, self._ctrl_high)
-        finished = self._terminated | self._truncated
-        resetting = finished if self.autoreset_mode == AutoresetMode.NEXT_STEP else np.zeros_like(finished)
+        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
         # only sub-envs within an episode go to the physics; a view (no copy) when that is all of them
         rows = slice(None) if not finished.any() else np.flatnonzero(~finished)
         count = self.num_envs - int(finished.sum())
