@@ -269,7 +269,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if read_run_config(Path(args.run_dir)).get("mode") == "sinusoid" and (args.data_dir or args.split != "test"):
         raise UserError("--data-dir and --split are for classification runs; sinusoid tasks are drawn anew")
-    config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides)
+    config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides, args.checkpoint)
     if args.plot and config["mode"] != "sinusoid":
         raise UserError(f"--plot draws sinusoid regression; this run is {config['mode']}")
     steps = config["eval_steps"] if args.steps is None else args.steps
@@ -440,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--plot", type=image_path, help="sinusoid runs: draw the fit before and after adaptation to this image file"
     )
+    add_checkpoint(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
     return parser
 

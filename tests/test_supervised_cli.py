@@ -96,6 +96,18 @@ def test_evaluate_prints_scores_and_writes_json_and_plot(sinusoid_run, tmp_path,
     assert figure.stat().st_size > 10_000
 
 
+def test_evaluate_an_earlier_checkpoint(sinusoid_run, capsys):
+    args = ["evaluate", str(sinusoid_run), "--num-tasks", "4", "--steps", "1"]
+    assert main([*args, "--checkpoint", "2"]) == 0
+    earlier = capsys.readouterr().out
+    assert "model after 2 meta-iterations" in earlier
+    assert main(args) == 0
+    latest = capsys.readouterr().out
+    assert "model after 4 meta-iterations" in latest and latest.splitlines()[2:] != earlier.splitlines()[2:]
+    assert main([*args, "--checkpoint", "3"]) == 2
+    assert "--checkpoint 3: " in capsys.readouterr().err
+
+
 def test_classification_on_an_image_folder(folder_run, tmp_path, capsys):
     assert list(rows(folder_run)[0]) == [
         "iteration",

@@ -65,15 +65,16 @@ class SupervisedExperiment:
 
 
 def load_trained_experiment(
-    run_dir: Path, overrides: dict[str, Any] | None = None
+    run_dir: Path, overrides: dict[str, Any] | None = None, iteration: int | None = None
 ) -> tuple[dict[str, Any], SupervisedExperiment, dict[str, Any]]:
-    """(config, experiment with the latest checkpoint's weights, checkpoint metadata).
-    `overrides` change keys that do not touch the weights, e.g. shots or data_dir."""
+    """(config, experiment with the weights of the latest checkpoint, or of the one saved
+    after `iteration` iterations, checkpoint metadata). `overrides` change keys that do not
+    touch the weights, e.g. shots or data_dir."""
     config = read_run_config(run_dir)
     if not is_supervised(config):
         raise UserError(f"{run_dir} is a meta-RL run: use `rlmaml adapt` on it")
     config = resolve({**config, **(overrides or {})}, ())
-    _, tensors, metadata = load_latest_checkpoint(run_dir)
+    _, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
     experiment = SupervisedExperiment(config)
     experiment.restore(tensors, metadata["state"])
     return config, experiment, metadata
