@@ -18,7 +18,9 @@ from rlmaml.policies import GaussianMLPPolicy
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done.
-RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir")
+# what a resumed run may change: its length and bookkeeping, where the data is, and how
+# many tasks the TRPO curvature uses (exact curvature late in a run; docs/results.md)
+RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir", "cg_subsample")
 
 
 def build_policy(config: dict[str, Any]) -> nn.Module:

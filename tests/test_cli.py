@@ -111,6 +111,19 @@ def test_resume_refuses_a_changed_config(trained_run, capsys):
     assert code == 2 and "'fast_lr'" in capsys.readouterr().err
 
 
+def test_resume_may_switch_to_exact_curvature(trained_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_run, copy)
+    resume = ["train", "navigation2d", "--out", str(copy), "--quiet", "--resume", "--set", *TINY]
+    assert main([*resume, "iterations=5", "cg_subsample=0.5"]) == 0
+    assert "cg_subsample: 0.5" in (copy / "config.yaml").read_text()
+    metadata = json.loads((copy / "checkpoints" / "000004.json").read_text())
+    assert metadata["config"]["cg_subsample"] == 1.0  # what the first four iterations used
+    assert [int(r["iteration"]) for r in rows(copy)] == [0, 1, 2, 3, 4]
+
+
 @pytest.mark.parametrize(
     "override, message",
     [
