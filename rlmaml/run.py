@@ -17,9 +17,8 @@ from rlmaml.policies import GaussianMLPPolicy
 
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
-# Keys a resumed run may change: they do not alter the iterations already done.
-# what a resumed run may change: its length and bookkeeping, where the data is, and how
-# many tasks the TRPO curvature uses (exact curvature late in a run; docs/results.md)
+# Keys a resumed run may change: they do not alter the iterations already done
+# (cg_subsample: a long run may switch to exact curvature; docs/results.md).
 RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir", "cg_subsample")
 
 
