@@ -1,4 +1,4 @@
-"""The `rlmaml` command: train; adapt, export, baselines, compare and plot (meta-RL);
+"""The `rlmaml` command: train and plot; adapt, export, baselines and compare (meta-RL);
 evaluate (supervised). Bad input exits with code 2 and one line, a failed run with 1."""
 
 from __future__ import annotations
@@ -221,24 +221,42 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    from rlmaml.plots import plot_training_curves
+    from rlmaml.plots import META_RL_PANELS, plot_training_curves, supervised_panels
 
-    plot_training_curves(group_runs([Path(d) for d in args.run_dirs]), args.out)
+    kind, groups = group_runs([Path(d) for d in args.run_dirs])
+    if kind == "meta-RL":
+        panels, window = META_RL_PANELS, args.window or 1
+    else:
+        shortest = min(len(progress["iteration"]) for runs in groups.values() for progress in runs)
+        panels, window = supervised_panels(kind == "classification"), args.window or max(1, shortest // 50)
+    plot_training_curves(groups, args.out, panels, window)
     print(f"wrote {args.out}")
 
 
-def group_runs(run_dirs: list[Path]) -> dict[str, list[dict[str, Any]]]:
-    """{label: progress of each run}: runs whose configs differ only in seed and length form one group."""
+def run_kind(config: dict[str, Any]) -> str:
+    """What a run's progress.csv holds: meta-RL returns, sinusoid losses, or classification
+    losses and accuracies."""
     from rlmaml.config import is_supervised
+
+    return config["mode"] if is_supervised(config) else "meta-RL"
+
+
+def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+    """The runs' kind and {label: progress of each run}: runs whose configs differ only in
+    seed and length form one group. All runs must be of one kind, as they share the axes."""
     from rlmaml.plots import read_progress
     from rlmaml.run import read_run_config
 
     groups: dict[str, list[dict[str, Any]]] = {}
     configs: dict[str, dict[str, Any]] = {}
-    for run_dir in run_dirs:
-        config = read_run_config(run_dir)
-        if is_supervised(config):
-            raise UserError(f"{run_dir} is a supervised run: `rlmaml plot` draws meta-RL returns")
+    run_configs = [read_run_config(run_dir) for run_dir in run_dirs]
+    kinds = [run_kind(config) for config in run_configs]
+    for run_dir, kind in zip(run_dirs, kinds):
+        if kind != kinds[0]:
+            raise UserError(
+                f"{run_dir} is a {kind} run but {run_dirs[0]} is a {kinds[0]} run; plot runs of one kind together"
+            )
+    for run_dir, config in zip(run_dirs, run_configs):
         progress = read_progress(run_dir) if (run_dir / "progress.csv").is_file() else {}
         if not progress:
             raise UserError(f"{run_dir} has no progress.csv rows yet")
@@ -247,16 +265,25 @@ def group_runs(run_dirs: list[Path]) -> dict[str, list[dict[str, Any]]]:
         configs[key] = same_but_seed
         groups.setdefault(key, []).append(progress)
     labels = group_labels(list(configs.values()))
-    return {label: groups[key] for label, key in zip(labels, configs)}
+    return kinds[0], {label: groups[key] for label, key in zip(labels, configs)}
+
+
+def task_name(config: dict[str, Any]) -> str:
+    """A run's problem in a few words: the env, the sinusoid, or the dataset with ways and shots."""
+    if run_kind(config) == "meta-RL":
+        return config["env"].removeprefix("rlmaml/")
+    if config["mode"] == "classification":
+        return f"{config['dataset']} {config['ways']}-way {config['shots']}-shot"
+    return config["mode"]
 
 
 def group_labels(configs: list[dict[str, Any]]) -> list[str]:
-    """Each group's env name, plus the config keys on which it differs from groups of the same env."""
+    """Each group's problem name, plus the config keys on which it differs from groups of the same problem."""
     labels = []
     for config in configs:
-        same_env = [other for other in configs if other["env"] == config["env"]]
-        differing = [key for key in config if any(other[key] != config[key] for other in same_env)]
-        labels.append(" ".join([config["env"].removeprefix("rlmaml/"), *(f"{k}={config[k]}" for k in differing)]))
+        same_task = [other for other in configs if task_name(other) == task_name(config)]
+        differing = [key for key in config if any(other[key] != config[key] for other in same_task)]
+        labels.append(" ".join([task_name(config), *(f"{k}={config[k]}" for k in differing)]))
     return labels
 
 
@@ -426,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="training curves of one or more runs (several seeds: mean and band)")
     plot.add_argument("run_dirs", nargs="+", help="run directories written by `rlmaml train`")
     plot.add_argument("--out", type=image_path, required=True, help="image file to write, e.g. curves.png")
+    plot.add_argument(
+        "--window",
+        type=count(1),
+        help="draw trailing means over this many iterations (default: 1 for meta-RL, 1/50 of the run for supervised)",
+    )
     plot.set_defaults(run=cmd_plot)
 
     evaluate = commands.add_parser("evaluate", help="adapt a supervised meta-trained model to held-out tasks")

@@ -1,10 +1,11 @@
-"""Figures of meta-RL: training curves, navigation trajectories, MAML against baselines."""
+"""Figures: training curves (meta-RL and supervised), navigation trajectories, MAML against baselines."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -88,28 +89,78 @@ def read_progress(run_dir: Path) -> dict[str, np.ndarray]:
     return {column: np.array([float(row[column]) for row in rows]) for column in rows[0]} if rows else {}
 
 
-def plot_training_curves(groups: dict[str, Sequence[dict[str, np.ndarray]]], path: Path) -> None:
-    """Return before and after adaptation against meta-iterations and env steps. Each group
-    (runs of one config, several seeds) is drawn as the mean over its runs, on the
-    iterations all of them reached, with a band from the lowest to the highest run."""
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+@dataclass(frozen=True)
+class Panel:
+    """One axis of a training-curve figure: `{metric}_before` and `{metric}_after` of
+    progress.csv against the column `x` (times `x_scale`)."""
+
+    x: str
+    metric: str
+    xlabel: str
+    ylabel: str
+    x_scale: float = 1.0
+    log_y: bool = False
+
+
+META_RL_PANELS = (
+    Panel("iteration", "return", "meta-iteration", "mean return per episode"),
+    Panel("env_steps", "return", "env steps of meta-training (millions)", "mean return per episode", 1e-6),
+)
+
+
+def supervised_panels(classification: bool) -> tuple[Panel, ...]:
+    """Query loss, and for classification query accuracy, against meta-iterations."""
+    loss_name = "query loss" + (" (cross-entropy)" if classification else " (MSE)")
+    loss = Panel("iteration", "loss", "meta-iteration", loss_name, log_y=True)
+    return (loss, Panel("iteration", "accuracy", "meta-iteration", "query accuracy")) if classification else (loss,)
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over `window` entries along the last axis (the first window - 1 are dropped)."""
+    if window <= 1:
+        return values
+    sums = np.cumsum(values, axis=-1)
+    sums[..., window:] = sums[..., window:] - sums[..., :-window]
+    return sums[..., window - 1 :] / window
+
+
+def plot_training_curves(
+    groups: dict[str, Sequence[dict[str, np.ndarray]]],
+    path: Path,
+    panels: Sequence[Panel] = META_RL_PANELS,
+    window: int = 1,
+) -> None:
+    """Each panel's metric before and after adaptation. Each group (runs of one config,
+    several seeds) is drawn as the mean over its runs, on the iterations all of them
+    reached, with a band from the lowest to the highest run. A `window` above 1 draws
+    trailing moving averages, for metrics measured on one noisy meta-batch per iteration."""
+    share_y = len({panel.metric for panel in panels}) == 1
+    width = max(7.0, 5.5 * len(panels))
+    figure, axes = plt.subplots(1, len(panels), figsize=(width, 4.2), sharey=share_y, squeeze=False)
+    axes = axes[0]
     for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
         length = min(len(run["iteration"]) for run in runs)
-        env_steps = np.mean([run["env_steps"][:length] for run in runs], axis=0) / 1e6
-        x_by_axis = (runs[0]["iteration"][:length] + 1, env_steps)
+        window_used = min(window, length)
         suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""
-        for column, style, stage in (("return_before", "--", "before"), ("return_after", "-", "after")):
-            values = np.stack([run[column][:length] for run in runs])
-            for axis, x in zip(axes, x_by_axis):
-                axis.plot(x, values.mean(axis=0), style, color=color, label=f"{label}, {stage} adaptation{suffix}")
+        for axis, panel in zip(axes, panels):
+            x = np.mean([run[panel.x][:length] for run in runs], axis=0) * panel.x_scale
+            x = x + 1 if panel.x == "iteration" else x  # iterations completed
+            for stage, style in (("before", "--"), ("after", "-")):
+                values = np.stack([run[f"{panel.metric}_{stage}"][:length] for run in runs])
+                values, shown_x = moving_average(values, window_used), x[window_used - 1 :]
+                name = f"{label}, {stage} adaptation{suffix}"
+                axis.plot(shown_x, values.mean(axis=0), style, color=color, label=name)
                 if len(runs) > 1:
-                    axis.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
-    axes[0].set_xlabel("meta-iteration")
-    axes[1].set_xlabel("env steps of meta-training (millions)")
-    axes[0].set_ylabel("mean return per episode")
-    for axis in axes:
-        axis.grid(alpha=0.3)
+                    axis.fill_between(shown_x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
+    for axis, panel in zip(axes, panels):
+        axis.set_xlabel(panel.xlabel)
+        axis.set_ylabel(panel.ylabel)
+        axis.set_yscale("log" if panel.log_y else "linear")
+        axis.grid(alpha=0.3, which="both")
+    if window > 1:
+        figure.suptitle(f"trailing means over {window} meta-iterations", fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    figure.tight_layout(rect=(0, 0.06 * ((len(labels) + 1) // 2), 1, 1))
+    columns = min(2, len(panels))
+    figure.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.06 * (-(-len(labels) // columns)), 1, 1))
     save_figure(figure, path, dpi=120)

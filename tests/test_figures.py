@@ -28,7 +28,8 @@ def test_plot_draws_seeds_of_one_config_as_one_group(tmp_path):
     for seed, run in zip((1, 2), runs):
         train_tiny_nav(run, "iterations=3", f"seed={seed}")
     train_tiny_nav(tmp_path / "other", "iterations=2", "fast_lr=0.2")
-    groups = group_runs([*runs, tmp_path / "other"])
+    kind, groups = group_runs([*runs, tmp_path / "other"])
+    assert kind == "meta-RL"
     assert [len(progress) for progress in groups.values()] == [2, 1]
     assert list(groups) == ["Navigation2D-v0 fast_lr=0.1", "Navigation2D-v0 fast_lr=0.2"]
     figure = tmp_path / "curves.png"

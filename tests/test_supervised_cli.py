@@ -175,6 +175,32 @@ def test_evaluate_and_adapt_refuse_the_other_mode(sinusoid_run, tmp_path, capsys
     assert "use `rlmaml evaluate`" in capsys.readouterr().err
 
 
+def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_path, capsys):
+    from PIL import Image
+
+    loss_only, loss_and_accuracy = tmp_path / "sinusoid.png", tmp_path / "shapes.png"
+    assert main(["plot", str(sinusoid_run), "--out", str(loss_only), "--window", "2"]) == 0
+    assert main(["plot", str(folder_run), "--out", str(loss_and_accuracy)]) == 0
+    assert Image.open(loss_and_accuracy).size[0] > 1.5 * Image.open(loss_only).size[0]  # two panels against one
+    rl_run = tmp_path / "rl"
+    write_config(rl_run, load_config("navigation2d"))
+    assert main(["plot", str(sinusoid_run), str(rl_run), "--out", str(tmp_path / "mixed.png")]) == 2
+    err = capsys.readouterr().err
+    assert "is a meta-RL run but" in err and "plot runs of one kind together" in err
+    assert not (tmp_path / "mixed.png").exists()
+
+
+def test_moving_average_keeps_only_full_windows():
+    import numpy as np
+
+    from rlmaml.plots import moving_average
+
+    values = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 4.0, 4.0]])
+    assert np.allclose(moving_average(values, 2), [[1.5, 2.5, 3.5], [0.0, 2.0, 4.0]])
+    assert np.allclose(moving_average(values, 4), [[2.5], [2.0]])
+    assert moving_average(values, 1) is values
+
+
 def test_evaluate_argument_errors_exit_2(sinusoid_run, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["evaluate", str(sinusoid_run), "--num-tasks", "0"])
