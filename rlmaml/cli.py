@@ -321,8 +321,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         )
     if args.json:
         steps_json = [
-            {**vars(s), **{key: finite_or_none(getattr(s, key)) for key in ("mean", "ci95", "median")}}
-            for s in scores
+            {**vars(s), **{key: finite_or_none(getattr(s, key)) for key in ("mean", "ci95", "median")}} for s in scores
         ]
         write_json(args.json, {"metric": metric, "steps": steps_json})
     if args.plot:
