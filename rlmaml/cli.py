@@ -288,13 +288,12 @@ def group_labels(configs: list[dict[str, Any]]) -> list[str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    from rlmaml.run import read_run_config
     from rlmaml.supervised.evaluation import evaluate_held_out
     from rlmaml.supervised.experiment import load_trained_experiment
 
     overrides = {key: value for key, value in (("shots", args.shots), ("data_dir", args.data_dir)) if value is not None}
-    from rlmaml.run import read_run_config
-
-    if read_run_config(Path(args.run_dir)).get("mode") == "sinusoid" and (args.data_dir or args.split != "test"):
+    if run_kind(read_run_config(Path(args.run_dir))) == "sinusoid" and (args.data_dir or args.split != "test"):
         raise UserError("--data-dir and --split are for classification runs; sinusoid tasks are drawn anew")
     config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides, args.checkpoint)
     if args.plot and config["mode"] != "sinusoid":
