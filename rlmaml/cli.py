@@ -74,6 +74,13 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return load_config(args.config, overrides)
 
 
+def set_keys(args: argparse.Namespace) -> set[str]:
+    """The config keys given with --set."""
+    from rlmaml.config import parse_assignment
+
+    return {parse_assignment(pair)[0] for group in args.set for pair in group}
+
+
 def finite_or_none(value: float) -> float | None:
     """JSON has no NaN or infinity: a value that is not finite is written as null."""
     return value if math.isfinite(value) else None
@@ -85,12 +92,15 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from rlmaml.config import is_supervised
     from rlmaml.distributed import session
+    from rlmaml.run import keep_run_settings
     from rlmaml.trainer import Trainer
 
     config = config_from_args(args)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     with session(args.timeout, args.device) as context:
+        if args.resume:
+            config = keep_run_settings(config, out, set_keys(args), context)
         if is_supervised(config):
             from rlmaml.supervised.experiment import SupervisedExperiment
 

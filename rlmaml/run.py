@@ -11,6 +11,7 @@ from torch import nn
 
 from rlmaml.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
 from rlmaml.config import is_supervised, resolve
+from rlmaml.distributed import Context
 from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
@@ -51,6 +52,18 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"{path} is not a config mapping")
     return resolve(data, ())
+
+
+def keep_run_settings(requested: dict[str, Any], run_dir: Path, explicit: set[str], context: Context) -> dict[str, Any]:
+    """The config a resumed run continues with: the run's own values of the resumable keys
+    (config.yaml, read by rank 0 and shared with every process) unless `explicit`ly set
+    again, so a resume without a run's earlier --set does not fall back to the packaged
+    values (e.g. cg_subsample)."""
+    kept: dict[str, Any] = {}
+    if context.is_main and (Path(run_dir) / CONFIG_FILE).is_file():
+        saved = read_run_config(run_dir)
+        kept = {key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key not in explicit}
+    return {**requested, **context.broadcast_json(kept)}
 
 
 def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rlmaml.cli import main
 
@@ -122,6 +123,22 @@ def test_resume_may_switch_to_exact_curvature(trained_run, tmp_path):
     metadata = json.loads((copy / "checkpoints" / "000004.json").read_text())
     assert metadata["config"]["cg_subsample"] == 1.0  # what the first four iterations used
     assert [int(r["iteration"]) for r in rows(copy)] == [0, 1, 2, 3, 4]
+
+
+def test_resume_keeps_the_runs_settings_unless_set_again(trained_run, tmp_path):
+    """A resume that leaves out an earlier --set of a resumable key keeps the run's value,
+    not the packaged config's (cg_subsample would fall back to 0.25 on MuJoCo)."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_run, copy)
+    tiny = [pair for pair in TINY if not pair.startswith("checkpoint_every=")]
+    resume = ["train", "navigation2d", "--out", str(copy), "--quiet", "--resume", "--set", *tiny]
+    assert main([*resume, "iterations=5", "cg_subsample=0.5", "checkpoint_every=1"]) == 0
+    assert main([*resume, "iterations=6"]) == 0
+    config = yaml.safe_load((copy / "config.yaml").read_text())
+    assert (config["iterations"], config["cg_subsample"], config["checkpoint_every"]) == (6, 0.5, 1)
+    assert sorted(p.name for p in (copy / "checkpoints").glob("*.json"))[-2:] == ["000005.json", "000006.json"]
 
 
 @pytest.mark.parametrize(
