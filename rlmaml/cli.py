@@ -464,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument(
         "--window",
         type=count(1),
-        help="draw trailing means over this many iterations (default: 1 for meta-RL, 1/50 of the run for supervised)",
+        help="trailing means over this many iterations (default: 1 for meta-RL, 1/50 of the shortest run otherwise)",
     )
     plot.set_defaults(run=cmd_plot)
 

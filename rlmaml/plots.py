@@ -116,12 +116,11 @@ def supervised_panels(classification: bool) -> tuple[Panel, ...]:
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Trailing mean over `window` entries along the last axis (the first window - 1 are dropped)."""
+    """Trailing mean over `window` entries along the last axis (the first window - 1 are
+    dropped); a non-finite entry spoils only the windows that hold it."""
     if window <= 1:
         return values
-    sums = np.cumsum(values, axis=-1)
-    sums[..., window:] = sums[..., window:] - sums[..., :-window]
-    return sums[..., window - 1 :] / window
+    return np.lib.stride_tricks.sliding_window_view(values, window, axis=-1).mean(axis=-1)
 
 
 def plot_training_curves(
@@ -132,22 +131,23 @@ def plot_training_curves(
 ) -> None:
     """Each panel's metric before and after adaptation. Each group (runs of one config,
     several seeds) is drawn as the mean over its runs, on the iterations all of them
-    reached, with a band from the lowest to the highest run. A `window` above 1 draws
-    trailing moving averages, for metrics measured on one noisy meta-batch per iteration."""
+    reached, with a band from the lowest to the highest run. A `window` above 1 (cut to the
+    shortest run) draws trailing means, for metrics measured on one noisy meta-batch per
+    iteration."""
     share_y = len({panel.metric for panel in panels}) == 1
     width = max(7.0, 5.5 * len(panels))
     figure, axes = plt.subplots(1, len(panels), figsize=(width, 4.2), sharey=share_y, squeeze=False)
     axes = axes[0]
+    window = min(window, *(len(run["iteration"]) for runs in groups.values() for run in runs))
     for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
         length = min(len(run["iteration"]) for run in runs)
-        window_used = min(window, length)
         suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""
         for axis, panel in zip(axes, panels):
             x = np.mean([run[panel.x][:length] for run in runs], axis=0) * panel.x_scale
             x = x + 1 if panel.x == "iteration" else x  # iterations completed
             for stage, style in (("before", "--"), ("after", "-")):
                 values = np.stack([run[f"{panel.metric}_{stage}"][:length] for run in runs])
-                values, shown_x = moving_average(values, window_used), x[window_used - 1 :]
+                values, shown_x = moving_average(values, window), x[window - 1 :]
                 name = f"{label}, {stage} adaptation{suffix}"
                 axis.plot(shown_x, values.mean(axis=0), style, color=color, label=name)
                 if len(runs) > 1:

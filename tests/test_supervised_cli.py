@@ -199,6 +199,8 @@ def test_moving_average_keeps_only_full_windows():
     assert np.allclose(moving_average(values, 2), [[1.5, 2.5, 3.5], [0.0, 2.0, 4.0]])
     assert np.allclose(moving_average(values, 4), [[2.5], [2.0]])
     assert moving_average(values, 1) is values
+    spoiled = moving_average(np.array([1.0, np.nan, 3.0, 4.0, 5.0]), 2)
+    assert np.isnan(spoiled[:2]).all() and np.allclose(spoiled[2:], [3.5, 4.5])
 
 
 def test_evaluate_argument_errors_exit_2(sinusoid_run, tmp_path, capsys):
