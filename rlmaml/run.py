@@ -67,6 +67,12 @@ def keep_run_settings(requested: dict[str, Any], run_dir: Path, explicit: set[st
 
 
 def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
+    if saved.keys() != requested.keys():
+        differing = ", ".join(sorted(saved.keys() ^ requested.keys()))
+        raise UserError(
+            f"--resume: the run was trained with another kind of config (keys {differing} differ); "
+            "resume it with the config it was started from"
+        )
     for key in saved:
         if key not in RESUMABLE_CHANGES and saved[key] != requested[key]:
             raise UserError(

@@ -166,6 +166,18 @@ def test_missing_omniglot_says_where_to_get_it(tmp_path, capsys):
     assert "github.com/brendenlake/omniglot" in capsys.readouterr().err
 
 
+def test_resume_with_a_config_of_another_kind_is_one_line(sinusoid_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sinusoid_run, copy)
+    before = (copy / "config.yaml").read_text()
+    assert main(["train", "navigation2d", "--out", str(copy), "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "trained with another kind of config" in err and len(err.strip().splitlines()) == 1
+    assert (copy / "config.yaml").read_text() == before
+
+
 def test_evaluate_and_adapt_refuse_the_other_mode(sinusoid_run, tmp_path, capsys):
     rl_run = tmp_path / "rl"
     write_config(rl_run, load_config("navigation2d"))
