@@ -68,17 +68,22 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The config named on the command line with its --set and --seed overrides."""
     from rlmaml.config import load_config
 
-    overrides = [pair for group in args.set for pair in group]
+    overrides = set_pairs(args)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     return load_config(args.config, overrides)
+
+
+def set_pairs(args: argparse.Namespace) -> list[str]:
+    """The key=value pairs given with --set, in order."""
+    return [pair for group in args.set for pair in group]
 
 
 def set_keys(args: argparse.Namespace) -> set[str]:
     """The config keys given with --set."""
     from rlmaml.config import parse_assignment
 
-    return {parse_assignment(pair)[0] for group in args.set for pair in group}
+    return {parse_assignment(pair)[0] for pair in set_pairs(args)}
 
 
 def finite_or_none(value: float) -> float | None:
@@ -234,13 +239,14 @@ def cmd_plot(args: argparse.Namespace) -> None:
     from rlmaml.plots import META_RL_PANELS, plot_training_curves, supervised_panels
 
     kind, groups = group_runs([Path(d) for d in args.run_dirs])
-    if kind == "meta-RL":
-        panels, window = META_RL_PANELS, args.window or 1
+    if kind == META_RL:
+        plot_training_curves(groups, args.out, META_RL_PANELS, args.window or 1)
     else:
-        shortest = min(len(progress["iteration"]) for runs in groups.values() for progress in runs)
-        panels, window = supervised_panels(kind == "classification"), args.window or max(1, shortest // 50)
-    plot_training_curves(groups, args.out, panels, window)
+        plot_training_curves(groups, args.out, supervised_panels(kind == "classification"), args.window)
     print(f"wrote {args.out}")
+
+
+META_RL = "meta-RL"  # the kind of a run without a supervised `mode`
 
 
 def run_kind(config: dict[str, Any]) -> str:
@@ -248,7 +254,7 @@ def run_kind(config: dict[str, Any]) -> str:
     losses and accuracies."""
     from rlmaml.config import is_supervised
 
-    return config["mode"] if is_supervised(config) else "meta-RL"
+    return config["mode"] if is_supervised(config) else META_RL
 
 
 def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, list[dict[str, Any]]]]:
@@ -280,7 +286,7 @@ def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, list[dict[str, Any]
 
 def task_name(config: dict[str, Any]) -> str:
     """A run's problem in a few words: the env, the sinusoid, or the dataset with ways and shots."""
-    if run_kind(config) == "meta-RL":
+    if run_kind(config) == META_RL:
         return config["env"].removeprefix("rlmaml/")
     if config["mode"] == "classification":
         return f"{config['dataset']} {config['ways']}-way {config['shots']}-shot"

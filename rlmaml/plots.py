@@ -126,19 +126,20 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 def plot_training_curves(
     groups: dict[str, Sequence[dict[str, np.ndarray]]],
     path: Path,
-    panels: Sequence[Panel] = META_RL_PANELS,
-    window: int = 1,
+    panels: Sequence[Panel],
+    window: int | None,
 ) -> None:
     """Each panel's metric before and after adaptation. Each group (runs of one config,
     several seeds) is drawn as the mean over its runs, on the iterations all of them
     reached, with a band from the lowest to the highest run. A `window` above 1 (cut to the
-    shortest run) draws trailing means, for metrics measured on one noisy meta-batch per
-    iteration."""
+    shortest run; None: a fiftieth of it) draws trailing means, for metrics measured on one
+    noisy meta-batch per iteration."""
     share_y = len({panel.metric for panel in panels}) == 1
     width = max(7.0, 5.5 * len(panels))
     figure, axes = plt.subplots(1, len(panels), figsize=(width, 4.2), sharey=share_y, squeeze=False)
     axes = axes[0]
-    window = min(window, *(len(run["iteration"]) for runs in groups.values() for run in runs))
+    shortest = min(len(run["iteration"]) for runs in groups.values() for run in runs)
+    window = min(window or max(1, shortest // 50), shortest)
     for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
         length = min(len(run["iteration"]) for run in runs)
         suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""

@@ -187,13 +187,27 @@ def test_evaluate_and_adapt_refuse_the_other_mode(sinusoid_run, tmp_path, capsys
     assert "use `rlmaml evaluate`" in capsys.readouterr().err
 
 
-def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_path, capsys):
-    from PIL import Image
+def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_path, monkeypatch, capsys):
+    import numpy as np
 
+    import rlmaml.plots
+
+    drawn, save = [], rlmaml.plots.save_figure
+    monkeypatch.setattr(
+        rlmaml.plots, "save_figure", lambda figure, *args, **kw: (drawn.append(figure), save(figure, *args, **kw))
+    )
     loss_only, loss_and_accuracy = tmp_path / "sinusoid.png", tmp_path / "shapes.png"
     assert main(["plot", str(sinusoid_run), "--out", str(loss_only), "--window", "2"]) == 0
     assert main(["plot", str(folder_run), "--out", str(loss_and_accuracy)]) == 0
-    assert Image.open(loss_and_accuracy).size[0] > 1.5 * Image.open(loss_only).size[0]  # two panels against one
+    assert loss_only.stat().st_size > 10_000 and loss_and_accuracy.stat().st_size > 10_000
+    (loss_axis,), (folder_loss, accuracy_axis) = drawn[0].axes, drawn[1].axes
+    assert loss_axis.get_yscale() == folder_loss.get_yscale() == "log" and accuracy_axis.get_yscale() == "linear"
+    before, after = loss_axis.get_lines()
+    losses = [float(row["loss_after"]) for row in rows(sinusoid_run)]  # 4 iterations, window 2
+    assert np.allclose(after.get_ydata(), np.convolve(losses, [0.5, 0.5], "valid"))
+    assert list(after.get_xdata()) == [2, 3, 4]
+    accuracies = [float(row["accuracy_after"]) for row in rows(folder_run)]  # 2 iterations: no smoothing
+    assert np.allclose(accuracy_axis.get_lines()[1].get_ydata(), accuracies)
     rl_run = tmp_path / "rl"
     write_config(rl_run, load_config("navigation2d"))
     assert main(["plot", str(sinusoid_run), str(rl_run), "--out", str(tmp_path / "mixed.png")]) == 2
