@@ -6,7 +6,8 @@ trained with Stable-Baselines3 PPO and later adapted exactly as a meta-trained p
 - oracle: a policy trained on an env whose observation includes the task.
 
 A baselines directory holds config.yaml (the RL config they were trained for), one SB3 file
-per method and baselines.json with the env steps and wall-clock time each one cost.
+per method and baselines.json with the env steps and wall-clock time each one cost. Reading
+one never unpickles: its files are checked and only the zips' tensors are loaded.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rlmaml.checkpoint import atomic_write
+from rlmaml.config import is_supervised
 from rlmaml.environments import make_env
 from rlmaml.errors import UserError
-from rlmaml.export import load_ppo_policy, save_atomically
+from rlmaml.export import save_atomically
 from rlmaml.run import read_run_config, write_config
 from rlmaml.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+from rlmaml.sb3_file import read_ppo_policy
 
 METHODS = ("random", "pretrained", "oracle")
 MANIFEST = "baselines.json"
@@ -62,9 +65,37 @@ def train_method(config: dict[str, Any], method: str, timesteps: int, num_envs: 
     return model
 
 
+def check_file_name(out: Path, name: str, manifest: Path) -> None:
+    """A manifest's file must be a plain name of a file in `out`: a crafted manifest must not
+    make rlmaml read, or count as trained, a file elsewhere."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\:\0"):
+        raise UserError(f"{manifest}: file {name!r} is not a plain file name in {out}")
+    try:
+        inside = (out / name).resolve().is_relative_to(out.resolve())
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UserError(f"{manifest}: file {name!r}: {error}") from None
+    if not inside:
+        raise UserError(f"{manifest}: file {name!r} is a symlink that leaves {out}")
+
+
 def read_manifest(out: Path) -> dict[str, Any]:
+    """baselines.json, checked: an object of method -> {"file": name in `out`, ...}; {} if absent."""
     path = out / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: expected a JSON object of method -> entry")
+    for method, entry in manifest.items():
+        if method not in METHODS:
+            raise UserError(f"{path}: unknown method {method!r} (expected {', '.join(METHODS)})")
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise UserError(f'{path}: {method} must be an object with a "file" string')
+        check_file_name(out, entry["file"], path)
+    return manifest
 
 
 def train_baselines(
@@ -104,11 +135,26 @@ def train_baselines(
     return manifest
 
 
-def load_baselines(out: Path) -> tuple[dict[str, Any], dict[str, SB3GaussianPolicy], dict[str, Any]]:
-    """(config, policy per method, manifest) of a baselines directory."""
+def read_baselines(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(config, manifest) of a baselines directory, checked; no SB3 file is read yet."""
     manifest = read_manifest(out)
     if not manifest:
         raise UserError(f"no {MANIFEST} in {out}: train baselines with `rlmaml baselines CONFIG --out {out}`")
     config = read_run_config(out)
-    policies = {method: load_ppo_policy(out / entry["file"]) for method, entry in manifest.items()}
-    return config, policies, manifest
+    if is_supervised(config):
+        raise UserError(f"{out}/config.yaml is a supervised config ({config['mode']}), not one of baselines")
+    return config, manifest
+
+
+def load_policies(out: Path, config: dict[str, Any], manifest: dict[str, Any]) -> dict[str, SB3GaussianPolicy]:
+    """Each method's policy, rebuilt from `config` (the oracle's observes the task)."""
+    return {
+        method: read_ppo_policy(out / entry["file"], method_config(config, method))
+        for method, entry in manifest.items()
+    }
+
+
+def load_baselines(out: Path) -> tuple[dict[str, Any], dict[str, SB3GaussianPolicy], dict[str, Any]]:
+    """(config, policy per method, manifest) of a baselines directory."""
+    config, manifest = read_baselines(out)
+    return config, load_policies(out, config, manifest), manifest

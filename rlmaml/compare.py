@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import nn
 
-from rlmaml.baselines import load_baselines, method_config
+from rlmaml.baselines import load_policies, method_config, read_baselines
 from rlmaml.errors import UserError
 from rlmaml.evaluation import adapt_and_measure
 from rlmaml.statistics import StepStatistic
@@ -21,17 +21,18 @@ def methods_to_compare(
     run_config: dict[str, Any], policy: nn.Module, baseline_dirs: list[Path]
 ) -> dict[str, tuple[dict[str, Any], nn.Module]]:
     """{label: (config to adapt with, policy)}: MAML first, then each directory's baselines.
-    Baselines adapt with the MAML run's step size and batch size: the same procedure."""
+    Baselines adapt with the MAML run's step size and batch size: the same procedure. Their
+    env settings must be the run's before their SB3 files are read, so no other env is made."""
     methods = {"MAML": (run_config, policy)}
     for directory in baseline_dirs:
-        config, policies, _ = load_baselines(directory)
+        config, manifest = read_baselines(directory)
         for key in SHARED_KEYS:
             if config[key] != run_config[key]:
                 raise UserError(
                     f"{directory} was trained with {key}={config[key]!r} but the MAML run uses {run_config[key]!r}"
                 )
         suffix = f" ({directory})" if len(baseline_dirs) > 1 else ""
-        for method, baseline_policy in policies.items():
+        for method, baseline_policy in load_policies(directory, config, manifest).items():
             methods[method + suffix] = (method_config(run_config, method), baseline_policy)
     return methods
 

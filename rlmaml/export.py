@@ -1,4 +1,4 @@
-"""Adapted policies as Stable-Baselines3 PPO files, and SB3 files as policies to adapt."""
+"""Adapted policies as Stable-Baselines3 PPO files (read back safely by rlmaml.sb3_file)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from torch import nn
 
 from rlmaml.checkpoint import atomic_write
 from rlmaml.environments import make_env
-from rlmaml.errors import UserError
 from rlmaml.functional import Params
 from rlmaml.policies import GaussianMLPPolicy
 from rlmaml.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
@@ -73,14 +72,3 @@ def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
 def save_atomically(model: PPO, path: Path) -> None:
     """SB3's zip at `path`, written beside it first so a failure leaves any old file whole."""
     atomic_write(path, model.save)
-
-
-def load_ppo_policy(path: Path) -> SB3GaussianPolicy:
-    """An SB3 PPO file's policy, as a module the MAML core adapts."""
-    if not path.is_file():
-        raise UserError(f"{path} not found")
-    try:
-        model = PPO.load(path, device="cpu")
-    except Exception as error:  # SB3 raises many kinds on a bad zip
-        raise UserError(f"{path} is not a Stable-Baselines3 PPO file: {error}") from None
-    return SB3GaussianPolicy(model.policy)
