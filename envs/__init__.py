@@ -24,3 +24,7 @@ _register("HalfCheetahDir-v0", "half_cheetah", "HalfCheetahDirEnv", "HalfCheetah
 _register("AntVel-v0", "ant", "AntVelEnv", "AntVelVectorEnv", 200)
 _register("AntDir-v0", "ant", "AntDirEnv", "AntDirVectorEnv", 200)
 _register("AntGoal-v0", "ant", "AntGoalEnv", "AntGoalVectorEnv", 200)
+# rllab's Ant, as the MAML paper's code had it (see rllab_ant); the ids above keep Gymnasium's Ant for older runs
+_register("AntVelRllab-v0", "rllab_ant", "AntVelRllabEnv", "AntVelRllabVectorEnv", 200)
+_register("AntDirRllab-v0", "rllab_ant", "AntDirRllabEnv", "AntDirRllabVectorEnv", 200)
+_register("AntGoalRllab-v0", "rllab_ant", "AntGoalRllabEnv", "AntGoalRllabVectorEnv", 200)

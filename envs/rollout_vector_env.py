@@ -202,19 +202,21 @@ class RolloutVectorEnv(VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         self._rollout.close()
 
-    def _start_episodes(self, rows: np.ndarray) -> np.ndarray:
-        """Start new episodes in `rows` and return their observations. Initial states as in
-        Gymnasium's v5 envs: qpos0 + U(-s, s), qvel ~ N(0, s^2), from each sub-env's own stream."""
+    def _reset_noise(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Noise on one sub-env's initial qpos and qvel, as in Gymnasium's v5 envs: U(-s, s) and N(0, s^2)."""
         scale = self.reset_noise_scale
-        nq, nv = self.model.nq, self.model.nv
-        qpos_noise = np.empty((len(rows), nq))
-        qvel_noise = np.empty((len(rows), nv))
+        return rng.uniform(low=-scale, high=scale, size=self.model.nq), scale * rng.standard_normal(self.model.nv)
+
+    def _start_episodes(self, rows: np.ndarray) -> np.ndarray:
+        """Start new episodes in `rows` and return their observations: the initial state plus
+        `_reset_noise`, drawn from each sub-env's own stream."""
+        qpos_noise = np.empty((len(rows), self.model.nq))
+        qvel_noise = np.empty((len(rows), self.model.nv))
         for k, i in enumerate(rows):
             rng = self._rngs[i]
             if rng is None:
                 rng = self._rngs[i] = seeding.np_random()[0]
-            qpos_noise[k] = rng.uniform(low=-scale, high=scale, size=nq)
-            qvel_noise[k] = scale * rng.standard_normal(nv)
+            qpos_noise[k], qvel_noise[k] = self._reset_noise(rng)
         self._state[rows] = self._template
         self._state[rows, self._qpos] = self._init_qpos + qpos_noise
         self._state[rows, self._qvel] = self._init_qvel + qvel_noise
