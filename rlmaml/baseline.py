@@ -27,9 +27,49 @@ def baseline_features(episodes: Episodes) -> torch.Tensor:
     return features * episodes.mask.double().unsqueeze(-1)
 
 
+def solve_ridge(gram: torch.Tensor, moment: torch.Tensor, reg_coeff: float, max_tries: int) -> torch.Tensor:
+    """Per task, (gram + reg I)^-1 moment for [M, F, F] Gram matrices and [M, F, 1] moments.
+
+    Cholesky with its own failure check, not LU: batched LU in MKL fails or hangs on some
+    CPUs with 2 threads (issue 14). A task whose factorisation fails or whose solution is not
+    finite retries with a tenfold ridge, as rllab does; one still unsolved after `max_tries`
+    gets the eigenvalue pseudo-inverse, and a task with non-finite input gets zeros (its
+    baseline predicts 0, so its advantages are its returns)."""
+    num_tasks, num_features = gram.shape[0], gram.shape[-1]
+    coeffs = gram.new_zeros(num_tasks, num_features, 1)
+    todo = torch.isfinite(gram).all(dim=(1, 2)) & torch.isfinite(moment).all(dim=(1, 2))
+    reg = gram.new_full((num_tasks, 1, 1), reg_coeff)
+    eye = torch.eye(num_features, dtype=gram.dtype)
+    for _ in range(max_tries):
+        tasks = todo.nonzero().squeeze(1)
+        if len(tasks) == 0:
+            return coeffs
+        factor, info = torch.linalg.cholesky_ex(gram[tasks] + reg[tasks] * eye)
+        solution = torch.cholesky_solve(moment[tasks], factor)
+        solved = (info == 0) & torch.isfinite(solution).all(dim=(1, 2))
+        coeffs[tasks[solved]] = solution[solved]
+        todo[tasks[solved]] = False
+        reg[tasks[~solved]] *= 10.0
+    for task in todo.nonzero().squeeze(1).tolist():
+        coeffs[task] = pseudo_inverse_solve(gram[task], moment[task])
+    return coeffs
+
+
+def pseudo_inverse_solve(gram: torch.Tensor, moment: torch.Tensor) -> torch.Tensor:
+    """The minimum-norm least-squares solution of one symmetric system through its
+    eigenvalues (those below 1e-12 of the largest are dropped); zeros if that fails too."""
+    try:
+        values, vectors = torch.linalg.eigh(0.5 * (gram + gram.T))
+    except RuntimeError:
+        return torch.zeros_like(moment)
+    keep = values > 1e-12 * values.abs().max()
+    inverse = torch.where(keep, 1.0 / torch.where(keep, values, 1.0), 0.0)
+    solution = vectors @ (inverse.unsqueeze(1) * (vectors.T @ moment))
+    return solution if torch.isfinite(solution).all() else torch.zeros_like(moment)
+
+
 class LinearFeatureBaseline:
-    """Least-squares value fit per task; the ridge term grows tenfold (up to `max_tries`
-    times) for the tasks whose solution is not finite, as rllab does."""
+    """Least-squares value fit per task (rllab's ridge rule, see `solve_ridge`)."""
 
     def __init__(self, reg_coeff: float = 1e-5, max_tries: int = 5) -> None:
         self.reg_coeff = reg_coeff
@@ -42,17 +82,5 @@ class LinearFeatureBaseline:
         num_tasks, num_features = features.shape[1], features.shape[-1]
         x = features.movedim(1, 0).reshape(num_tasks, -1, num_features)
         y = targets.movedim(1, 0).reshape(num_tasks, -1, 1)
-        gram, moment = x.transpose(1, 2) @ x, x.transpose(1, 2) @ y
-        eye = torch.eye(num_features, dtype=torch.float64)
-        reg = torch.full((num_tasks, 1, 1), self.reg_coeff, dtype=torch.float64)
-        coeffs = torch.zeros(num_tasks, num_features, 1, dtype=torch.float64)
-        todo = torch.ones(num_tasks, dtype=torch.bool)
-        for _ in range(self.max_tries):
-            solution, _ = torch.linalg.solve_ex(gram[todo] + reg[todo] * eye, moment[todo])
-            finite = torch.isfinite(solution).all(dim=(1, 2))
-            coeffs[todo.nonzero().squeeze(1)[finite]] = solution[finite]
-            todo[todo.clone()] = ~finite
-            if not todo.any():
-                break
-            reg[todo] *= 10.0
+        coeffs = solve_ridge(x.transpose(1, 2) @ x, x.transpose(1, 2) @ y, self.reg_coeff, self.max_tries)
         return torch.einsum("tmef,mf->tme", features, coeffs.squeeze(-1))
