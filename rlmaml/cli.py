@@ -347,6 +347,15 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         plot_sinusoid(experiment.learner, batch, steps, args.plot)
 
 
+def cmd_zoo(args: argparse.Namespace) -> None:
+    from rlmaml.zoo import describe, listing, zoo_entries
+
+    entries = zoo_entries(Path(args.dir))
+    print(listing(entries, Path(args.dir)))
+    if args.json:
+        write_json(args.json, {"zoo": str(args.dir), "entries": [describe(entry) for entry in entries]})
+
+
 def count(minimum: int) -> Callable[[str], int]:
     """An argparse type: an integer of at least `minimum`."""
 
@@ -488,6 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_checkpoint(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
+
+    zoo = commands.add_parser("zoo", help="list the zoo's meta-trained entries against the paper's numbers")
+    zoo.add_argument("--dir", default="zoo", help="the zoo folder (default: zoo/ of the current directory)")
+    zoo.add_argument("--json", help="write the listing to this JSON file")
+    zoo.set_defaults(run=cmd_zoo)
     return parser
 
 

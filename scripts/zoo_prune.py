@@ -1,0 +1,36 @@
+"""Delete the weights of a zoo entry's older checkpoints once evaluation.json holds their
+results: every checkpoint but the newest (which `--resume` and `rlmaml adapt` need) that has
+been evaluated. Refuses (exit 2) while a training process holds the entry's lock.
+
+    python scripts/zoo_prune.py zoo/ant-dir
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rlmaml.errors import UserError
+from rlmaml.zoo_evaluation import prune
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("entry", type=Path, help="a zoo entry, e.g. zoo/ant-dir")
+    args = parser.parse_args(argv)
+    try:
+        deleted, not_evaluated = prune(args.entry)
+    except UserError as error:
+        print(f"zoo_prune: error: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.entry}: deleted the weights of checkpoints {deleted or 'none'}")
+    if not_evaluated:
+        print(
+            f"kept {not_evaluated}: not in evaluation.json yet (python scripts/zoo_evaluate.py {args.entry} --all-new)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
