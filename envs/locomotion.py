@@ -15,6 +15,7 @@ terminated is True and info["nonfinite"] is True.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,27 @@ from .locomotion_tasks import TaskFamily
 from .robots import Robot
 from .rollout_vector_env import RolloutVectorEnv
 from .tasks import Task, check_task_count
+
+# Bounds of the physics kwargs an env_kwargs may set (defaults 5 and 0.1): past them a step is
+# minutes of simulated time, or the start pose is noise; 0, negative or NaN values fail inside
+# MuJoCo or numpy with a traceback.
+MAX_FRAME_SKIP = 1000
+MAX_RESET_NOISE = 10.0
+
+
+def check_physics(frame_skip: int, reset_noise_scale: float) -> None:
+    """ValueError naming the kwarg if frame_skip is not an integer in [1, MAX_FRAME_SKIP] or
+    reset_noise_scale not a number in [0, MAX_RESET_NOISE]."""
+    if isinstance(frame_skip, bool) or not isinstance(frame_skip, (int, np.integer)):
+        raise ValueError(f"frame_skip must be an integer, got {frame_skip!r}")
+    if not 1 <= frame_skip <= MAX_FRAME_SKIP:
+        raise ValueError(f"frame_skip must be in [1, {MAX_FRAME_SKIP}], got {frame_skip}")
+    try:
+        scale = float(reset_noise_scale)
+    except (TypeError, ValueError):
+        scale = math.nan
+    if not 0 <= scale <= MAX_RESET_NOISE:
+        raise ValueError(f"reset_noise_scale must be a number in [0, {MAX_RESET_NOISE:g}], got {reset_noise_scale!r}")
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,7 @@ class LocomotionEnv(MujocoEnv):
     def __init__(
         self, robot: Robot, tasks: TaskFamily, frame_skip: int = 5, reset_noise_scale: float = 0.1, **kwargs: Any
     ) -> None:
+        check_physics(frame_skip, reset_noise_scale)
         self.robot = robot
         self.tasks = tasks
         self._reset_noise_scale = float(reset_noise_scale)
@@ -175,6 +198,7 @@ class LocomotionVectorEnv(RolloutVectorEnv):
         num_threads: int | None = None,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
+        check_physics(frame_skip, reset_noise_scale)
         super().__init__(
             num_envs, robot.build_model(), frame_skip, reset_noise_scale, max_episode_steps, num_threads, autoreset_mode
         )

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .tasks import Task, finite_scalar, finite_vector, make_rng
+from .tasks import Task, finite_scalar, make_rng, sampling_range, vector_in_range
 
 
 class TaskFamily(ABC):
@@ -44,10 +44,7 @@ class _UniformTasks(TaskFamily):
     size: int
 
     def __init__(self, low: float, high: float, bonus: float) -> None:
-        if not (np.isfinite(low) and np.isfinite(high) and low < high):
-            raise ValueError(f"{self.field} bounds must be finite with low < high, got [{low}, {high}]")
-        self.low = float(low)
-        self.high = float(high)
+        self.low, self.high = sampling_range(f"{self.field}_low", low, f"{self.field}_high", high)
         self.bonus = float(bonus)
 
     def sample(self, n: int, seed: int | None = None) -> list[Task]:
@@ -58,7 +55,7 @@ class _UniformTasks(TaskFamily):
         return self.task(np.full(self.size, (self.low + self.high) / 2))
 
     def parameters(self, task: Task) -> np.ndarray:
-        return finite_vector(task, self.field, self.size)
+        return vector_in_range(task, self.field, self.size, self.low, self.high)
 
 
 class VelocityTasks(_UniformTasks):

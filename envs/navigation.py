@@ -16,26 +16,34 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
-from .tasks import Task, check_task_count, finite_vector, make_rng
+from .tasks import MAX_MAGNITUDE, Task, check_task_count, make_rng, sampling_range, vector_in_range
+
+
+def motion_settings(max_action: float, goal_tolerance: float) -> tuple[float, float]:
+    """max_action in (0, MAX_MAGNITUDE] and goal_tolerance in [0, MAX_MAGNITUDE] as floats, else
+    ValueError naming them (an infinite max_action breaks the action space's rescaling)."""
+    max_action, goal_tolerance = float(max_action), float(goal_tolerance)
+    if not 0 < max_action <= MAX_MAGNITUDE:
+        raise ValueError(f"max_action must be in (0, {MAX_MAGNITUDE:g}], got {max_action:g}")
+    if not 0 <= goal_tolerance <= MAX_MAGNITUDE:
+        raise ValueError(f"goal_tolerance must be in [0, {MAX_MAGNITUDE:g}], got {goal_tolerance:g}")
+    return max_action, goal_tolerance
 
 
 class NavigationTasks:
     """The distribution of 2D goals; shared by the single and the batched env."""
 
     def __init__(self, goal_low: float = -0.5, goal_high: float = 0.5) -> None:
-        if not goal_low < goal_high:
-            raise ValueError(f"goal_low ({goal_low}) must be below goal_high ({goal_high})")
-        self.goal_low = float(goal_low)
-        self.goal_high = float(goal_high)
+        self.goal_low, self.goal_high = sampling_range("goal_low", goal_low, "goal_high", goal_high)
 
     def sample(self, n: int, seed: int | None = None) -> list[Task]:
         goals = make_rng(seed).uniform(self.goal_low, self.goal_high, size=(n, 2))
         return [{"goal": [float(x), float(y)]} for x, y in goals]
 
-    @staticmethod
-    def goal_of(task: Task) -> np.ndarray:
-        """The goal of a task as a float64 array; ValueError naming the field if malformed."""
-        return finite_vector(task, "goal", size=2)
+    def goal_of(self, task: Task) -> np.ndarray:
+        """The goal of a task as a float64 array; ValueError naming the field if malformed or far
+        outside the sampling range (see `vector_in_range`)."""
+        return vector_in_range(task, "goal", 2, self.goal_low, self.goal_high)
 
 
 class Navigation2DEnv(gym.Env):
@@ -51,8 +59,7 @@ class Navigation2DEnv(gym.Env):
         goal_tolerance: float = 0.01,
     ) -> None:
         self.tasks = NavigationTasks(goal_low, goal_high)
-        self.max_action = float(max_action)
-        self.goal_tolerance = float(goal_tolerance)
+        self.max_action, self.goal_tolerance = motion_settings(max_action, goal_tolerance)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
         self.action_space = gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32)
         self._goal = np.zeros(2)
@@ -106,8 +113,7 @@ class Navigation2DVectorEnv(VectorEnv):
         self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.tasks = NavigationTasks(goal_low, goal_high)
-        self.max_action = float(max_action)
-        self.goal_tolerance = float(goal_tolerance)
+        self.max_action, self.goal_tolerance = motion_settings(max_action, goal_tolerance)
         self.max_episode_steps = int(max_episode_steps)
         self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
         self.single_action_space = gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32)

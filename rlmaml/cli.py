@@ -9,7 +9,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rlmaml.errors import RunFailed, UserError
 from rlmaml.statistics import StepStatistic
@@ -97,10 +97,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from rlmaml.config import is_supervised
     from rlmaml.distributed import session
+    from rlmaml.memory import check_training
     from rlmaml.run import keep_run_settings
     from rlmaml.trainer import Trainer
 
     config = config_from_args(args)
+    check_training(config)
     name = Path(args.config).stem
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     with session(args.timeout, args.device) as context:
@@ -136,8 +138,10 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
         choose_headless_backend()  # before MuJoCo is imported
     from rlmaml.evaluation import adapt_and_measure
-    from rlmaml.run import load_trained_policy
+    from rlmaml.memory import check_adaptation
+    from rlmaml.run import load_trained_policy, read_run_config
 
+    check_adaptation(read_run_config(Path(args.run_dir)), 1 if args.task else args.num_tasks, args.steps)
     config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     if args.plot and "Navigation2D" not in config["env"]:
         raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config['env']}")
@@ -180,11 +184,13 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rlmaml.evaluation import adapt_and_measure
     from rlmaml.export import save_atomically, to_ppo
-    from rlmaml.run import load_trained_policy
+    from rlmaml.memory import check_adaptation
+    from rlmaml.run import load_trained_policy, read_run_config
 
     out = Path(args.out)
     if out.suffix != ".zip":
         raise UserError(f"--out {out}: Stable-Baselines3 files end in .zip; give a path like policy.zip")
+    check_adaptation(read_run_config(Path(args.run_dir)), 1, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     task = check_task(config, parse_task(args.task))
     result = adapt_and_measure(config, policy, [task], args.steps, args.seed, args.lr_schedule)
@@ -210,8 +216,10 @@ def cmd_baselines(args: argparse.Namespace) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.compare import compare, format_table, methods_to_compare
-    from rlmaml.run import load_trained_policy
+    from rlmaml.memory import check_adaptation
+    from rlmaml.run import load_trained_policy, read_run_config
 
+    check_adaptation(read_run_config(Path(args.run_dir)), args.num_tasks, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
     results = compare(methods, args.num_tasks, args.steps, args.seed, args.lr_schedule, args.adapt_oracle)
@@ -304,13 +312,16 @@ def group_labels(configs: list[dict[str, Any]]) -> list[str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    from rlmaml.memory import check_evaluation
     from rlmaml.run import read_run_config
     from rlmaml.supervised.evaluation import evaluate_held_out
     from rlmaml.supervised.experiment import load_trained_experiment
 
     overrides = {key: value for key, value in (("shots", args.shots), ("data_dir", args.data_dir)) if value is not None}
-    if run_kind(read_run_config(Path(args.run_dir))) == "sinusoid" and (args.data_dir or args.split != "test"):
+    saved = read_run_config(Path(args.run_dir))
+    if run_kind(saved) == "sinusoid" and (args.data_dir or args.split != "test"):
         raise UserError("--data-dir and --split are for classification runs; sinusoid tasks are drawn anew")
+    check_evaluation({**saved, **overrides}, args.num_tasks, args.steps)
     config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides, args.checkpoint)
     if args.plot and config["mode"] != "sinusoid":
         raise UserError(f"--plot draws sinusoid regression; this run is {config['mode']}")
@@ -389,8 +400,16 @@ def add_schedule(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line with exit code 2, like every other bad input (argparse would
+    print the whole usage first); subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"rlmaml: error: {message} (usage: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="rlmaml", description="Model-Agnostic Meta-Learning for RL and few-shot supervised learning"
     )
     commands = parser.add_subparsers(dest="command", required=True)

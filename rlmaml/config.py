@@ -4,6 +4,7 @@ every field overridable with `key=value`; unknown keys and wrong types are error
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -13,8 +14,10 @@ from typing import Any
 import yaml
 
 from rlmaml.errors import UserError
+from rlmaml.safe_yaml import read_config_text, safe_load
 
 REQUIRED = object()  # a Field without a default must be in every config
+MAX_SEED = 2**32 - 1  # what every seeded library takes (numpy's legacy seed, which SB3 uses, the least)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ RL_SCHEMA: dict[str, Field] = {
     "ls_backtrack_ratio": Field("float", minimum=0.01, maximum=0.99),
     "gamma": Field("float", minimum=0, maximum=1),
     "gae_lambda": Field("float", minimum=0, maximum=1),
-    "hidden_sizes": Field("int_list"),
+    # [] is a linear Gaussian policy, as rllab's MLP makes of hidden_sizes=(); a layer has at least one unit
+    "hidden_sizes": Field("int_list", minimum=1),
     "activation": Field("str", choices=("tanh", "relu")),
     # mlp: rlmaml's GaussianMLPPolicy; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes)
     "policy": Field("str", choices=("mlp", "sb3"), default="mlp"),
@@ -51,7 +55,7 @@ RL_SCHEMA: dict[str, Field] = {
     # the policy acts in [-1, 1] and the env rescales to its bounds (rllab's `normalize`, as the paper)
     "normalize_actions": Field("bool", default=False),
     "iterations": Field("int", minimum=0),
-    "seed": Field("int", minimum=0),
+    "seed": Field("int", minimum=0, maximum=MAX_SEED),
     "checkpoint_every": Field("int", minimum=1),
 }
 
@@ -73,7 +77,7 @@ SUPERVISED_COMMON: dict[str, Field] = {
     "cosine_lr": Field("bool"),
     "min_meta_lr": Field("float", minimum=0),
     "iterations": Field("int", minimum=0),
-    "seed": Field("int", minimum=0),
+    "seed": Field("int", minimum=0, maximum=MAX_SEED),
     "checkpoint_every": Field("int", minimum=1),
 }
 
@@ -126,14 +130,14 @@ def read_yaml(source: str) -> dict[str, Any]:
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise UserError(f"config file {source} not found")
-        text = path.read_text()
+        text = read_config_text(path, f"config {source}")
     else:
         packaged = resources.files("rlmaml.configs") / f"{source}.yaml"
         if not packaged.is_file():
             raise UserError(f"no config named '{source}': give a YAML path or one of {', '.join(packaged_configs())}")
         text = packaged.read_text()
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text, f"config {source}")
     except yaml.YAMLError as error:
         raise UserError(f"config {source} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
@@ -147,10 +151,24 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise UserError(f"expected key=value, got '{text}'")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_load(raw, f"the value of {key.strip()}") if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key.strip(), value
+
+
+# Values in messages are shortened: a config's list may be long, a YAML integer hundreds of digits.
+SHORT = reprlib.Repr()
+SHORT.maxlevel, SHORT.maxlist, SHORT.maxdict, SHORT.maxstring, SHORT.maxlong, SHORT.maxother = 3, 8, 8, 60, 40, 60
+
+
+def shown(value: Any) -> str:
+    return SHORT.repr(value)
+
+
+def bound(number: float) -> str:
+    """A schema's bound as written: 4294967295, not 4.29497e+09."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def check_value(key: str, value: Any, field: Field) -> Any:
@@ -166,19 +184,22 @@ def check_value(key: str, value: Any, field: Field) -> Any:
         "int_list": isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
     }[field.kind]
     if not ok:
-        raise UserError(f"config key '{key}' must be {KIND_NAMES[field.kind]}, got {value!r}")
+        raise UserError(f"config key '{key}' must be {KIND_NAMES[field.kind]}, got {shown(value)}")
     if field.kind == "float":
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond the largest float
+            value = math.inf
         if not math.isfinite(value):
-            raise UserError(f"config key '{key}' must be a finite number, got {value!r}")
+            raise UserError(f"config key '{key}' must be a finite number, got {shown(value)}")
     if field.minimum is not None:
         values = value if field.kind == "int_list" else [value]
         if any(v < field.minimum for v in values):
-            raise UserError(f"config key '{key}' must be at least {field.minimum:g}, got {value!r}")
+            raise UserError(f"config key '{key}' must be at least {bound(field.minimum)}, got {shown(value)}")
     if field.maximum is not None and value > field.maximum:
-        raise UserError(f"config key '{key}' must be at most {field.maximum:g}, got {value!r}")
+        raise UserError(f"config key '{key}' must be at most {bound(field.maximum)}, got {shown(value)}")
     if field.choices is not None and value not in field.choices:
-        raise UserError(f"config key '{key}' must be one of {', '.join(field.choices)}, got {value!r}")
+        raise UserError(f"config key '{key}' must be one of {', '.join(field.choices)}, got {shown(value)}")
     return value
 
 
@@ -213,7 +234,7 @@ def resolve(data: dict[str, Any], overrides: Iterable[str], schema: dict[str, Fi
         key, value = parse_assignment(text)
         config[key] = value
     schema = schema or schema_of(config)
-    unknown = sorted(set(config) - set(schema))
+    unknown = sorted(key if isinstance(key, str) else shown(key) for key in set(config) - set(schema))
     if unknown:
         raise UserError(f"unknown config key '{unknown[0]}' (known keys: {', '.join(schema)})")
     config.update({key: f.default for key, f in schema.items() if key not in config and f.default is not REQUIRED})

@@ -46,15 +46,19 @@ def make_vector_env(
     normalize_actions: bool = False,
     autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
 ) -> gym.vector.VectorEnv:
-    """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation)."""
-    env = gym.make_vec(
-        env_id,
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        max_episode_steps=horizon,
-        autoreset_mode=autoreset_mode,
-        **env_kwargs,
-    )
+    """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation); UserError
+    if it does not take the env_kwargs (the single env also takes rendering ones, e.g. width)."""
+    try:
+        env = gym.make_vec(
+            env_id,
+            num_envs=num_envs,
+            vectorization_mode="vector_entry_point",
+            max_episode_steps=horizon,
+            autoreset_mode=autoreset_mode,
+            **env_kwargs,
+        )
+    except (gym.error.Error, TypeError, ValueError) as error:
+        raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
         env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))
     return TaskInObservationVector(env) if observe_task else env

@@ -15,6 +15,7 @@ from rlmaml.distributed import Context
 from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
+from rlmaml.safe_yaml import safe_load
 
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
@@ -46,7 +47,7 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"no run at {run_dir}: {CONFIG_FILE} not found (train one with `rlmaml train`)")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = safe_load(path.read_text(), str(path))
     except yaml.YAMLError as error:
         raise UserError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):

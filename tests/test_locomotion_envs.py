@@ -222,6 +222,47 @@ def test_invalid_tasks_raise_naming_the_field(name, task, field):
         envs.unwrapped.set_tasks([envs.unwrapped.sample_tasks(1)[0], task])
 
 
+@pytest.mark.parametrize(
+    ("name", "inside", "outside", "allowed"),
+    [
+        ("HalfCheetahVel-v0", {"velocity": 2.5}, {"velocity": 1e300}, "[-20, 22]"),
+        ("HalfCheetahVel-v0", {"velocity": -19.0}, {"velocity": -21.0}, "[-20, 22]"),
+        ("AntVel-v0", {"velocity": 4.0}, {"velocity": 34.0}, "[-30, 33]"),
+        ("AntGoal-v0", {"goal": [4.0, -5.0]}, {"goal": [0.0, 1e300]}, "[-63, 63]"),
+        ("AntGoalRllab-v0", {"goal": [4.0, -5.0]}, {"goal": [64.0, 0.0]}, "[-63, 63]"),
+    ],
+)
+def test_tasks_a_little_outside_the_sampling_range_are_taken_far_outside_refused(name, inside, outside, allowed):
+    """Probes of generalisation are fine; magnitudes that overflow the rewards are not."""
+    env = make(name)
+    env.set_task(inside)
+    assert env.get_task() == inside
+    field = next(iter(outside))
+    with pytest.raises(ValueError, match=rf"'{field}' must lie within \{allowed[:-1]}\]"):
+        env.set_task(outside)
+    envs = make_vec(name, 2, num_threads=1)
+    with pytest.raises(ValueError, match=field):
+        envs.unwrapped.set_tasks([inside, outside])
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        ("HalfCheetahVel-v0", {"velocity_high": float("inf")}, "velocity_low and velocity_high must be finite"),
+        ("AntGoal-v0", {"goal_low": -1e300}, r"must lie within \+-1e\+06"),
+        ("HalfCheetahDir-v0", {"frame_skip": 0}, r"frame_skip must be in \[1, 1000\]"),
+        ("AntDir-v0", {"frame_skip": 2.5}, "frame_skip must be an integer"),
+        ("HalfCheetahVel-v0", {"reset_noise_scale": float("nan")}, "reset_noise_scale must be a number"),
+        ("AntVel-v0", {"reset_noise_scale": -0.1}, "reset_noise_scale must be a number"),
+    ],
+)
+def test_env_kwargs_beyond_their_bounds_raise_naming_them(name, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make(name, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        make_vec(name, 1, num_threads=1, **kwargs)
+
+
 def test_set_tasks_needs_one_task_per_sub_env_and_bounds_must_be_ordered():
     envs = make_vec("AntGoal-v0", 3, num_threads=1)
     with pytest.raises(ValueError, match="one task per sub-env"):

@@ -63,6 +63,33 @@ def test_invalid_task_raises_value_error_naming_the_field(task):
         env.unwrapped.set_task(task)
 
 
+def test_goals_a_little_outside_the_sampling_range_are_taken_far_outside_refused():
+    env = gym.make(ENV_ID).unwrapped
+    env.set_task({"goal": [0.8, -10.5]})  # a probe: the range [-0.5, 0.5] and ten widths either side
+    for goal in ([1e300, 0.0], [0.0, -10.6]):
+        with pytest.raises(ValueError, match=r"'goal' must lie within \[-10.5, 10.5\]"):
+            env.set_task({"goal": goal})
+    with pytest.raises(ValueError, match="'velocity' is not one of this env's"):
+        env.set_task({"goal": [0.1, 0.1], "velocity": 1.0})
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"goal_low": -np.inf}, "goal_low and goal_high must be finite"),
+        ({"goal_low": -1e308, "goal_high": 1e308}, r"must lie within \+-1e\+06"),
+        ({"max_action": np.inf}, "max_action must be in"),
+        ({"max_action": 0.0}, "max_action must be in"),
+        ({"goal_tolerance": np.nan}, "goal_tolerance must be in"),
+    ],
+)
+def test_env_kwargs_beyond_their_bounds_raise_naming_them(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gym.make(ENV_ID, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", **kwargs)
+
+
 def test_single_env_passes_gymnasium_checks():
     env = gym.make(ENV_ID).unwrapped
     env.set_task({"goal": [0.2, 0.2]})
