@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rlmaml.errors import RunFailed, UserError
+from rlmaml.errors import RunFailed, Stopped, UserError
 from rlmaml.statistics import StepStatistic
 
 
@@ -531,6 +531,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, RunFailed) as error:
         print(f"rlmaml: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, UserError) else 1
+    except Stopped as stop:
+        print(f"rlmaml: {stop}", file=sys.stderr)
+        return 128 + stop.signum
+    except OSError as error:  # the disk, not the input: full, gone, or not ours to write
+        where = f": {error.filename}" if error.filename else ""
+        print(f"rlmaml: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             "rlmaml: interrupted; files are written whole or not at all (training keeps its last checkpoint)",

@@ -57,6 +57,8 @@ RL_SCHEMA: dict[str, Field] = {
     "iterations": Field("int", minimum=0),
     "seed": Field("int", minimum=0, maximum=MAX_SEED),
     "checkpoint_every": Field("int", minimum=1),
+    # updates skipped in a row (a non-finite gradient or step) before the run stops as diverged
+    "max_skipped_updates": Field("int", minimum=1, default=5),
 }
 
 # Supervised meta-learning (rlmaml.supervised): keys shared by both of its modes.
@@ -79,6 +81,7 @@ SUPERVISED_COMMON: dict[str, Field] = {
     "iterations": Field("int", minimum=0),
     "seed": Field("int", minimum=0, maximum=MAX_SEED),
     "checkpoint_every": Field("int", minimum=1),
+    "max_skipped_updates": Field("int", minimum=1, default=5),  # as in RL_SCHEMA
 }
 
 SINUSOID_SCHEMA: dict[str, Field] = {

@@ -33,7 +33,7 @@ from rlmaml.objectives import (
 )
 from rlmaml.sampler import BatchSampler
 from rlmaml.timing import Stopwatch
-from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
+from rlmaml.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,7 @@ class MAMLTRPO:
         self.baseline = baseline or LinearFeatureBaseline()
         self.context = context or Context()
         self.stopwatch = Stopwatch()
+        self.skip_reason = ""  # why the last step left the parameters alone, if it was not finite
 
     def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict]:
         """Task i drawn from its own stream (seed, iteration, i): any split of the indices
@@ -212,26 +213,18 @@ class MAMLTRPO:
         loss = gather(losses).mean().item()
         fisher_product = self.curvature(params, adaptation, shard)
 
-        direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
-        full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)
-        old_values = {n: p.detach().clone() for n, p in params.items()}
-        step_by_name = unflatten(full_step, params)
-
-        def evaluate(fraction: float) -> tuple[float, float]:
-            candidate = {n: old_values[n] - fraction * step_by_name[n] for n in names}
-            with torch.enable_grad():
-                adapted_candidate = self.replay_adaptation(
-                    {n: v.requires_grad_() for n, v in candidate.items()}, adaptation, first_order=True
-                )[-1]
-            with torch.no_grad():
-                values = gather(torch.stack(surrogate_and_kl(self.model, detach(adapted_candidate), post, old), 1))
-            new_loss, new_kl = values.mean(0).tolist()
-            return new_loss, new_kl
-
-        search = backtracking_line_search(evaluate, loss, s.max_kl, s.ls_max_steps, s.ls_backtrack_ratio)
-        with torch.no_grad():
-            for n in names:
-                params[n].copy_(old_values[n] - search.fraction * step_by_name[n])
+        self.skip_reason = ""
+        if not torch.isfinite(grad).all():
+            self.skip_reason = "the meta-gradient is not finite"
+            search = LineSearchResult(False, 0, 0.0, loss, 0.0)
+        else:
+            direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
+            full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)
+            if torch.isfinite(full_step).all():
+                search = self.line_search(params, full_step, adaptation, old, loss)
+            else:
+                self.skip_reason = "the TRPO step (conjugate gradient on the KL curvature) is not finite"
+                search = LineSearchResult(False, 0, 0.0, loss, 0.0)
         sampling_seconds = self.stopwatch.reset().get("sampling", 0.0)
         env_steps = sum(task_sums(e.mask) for e in [*adaptation.inner_episodes, post])
         return {
@@ -246,4 +239,42 @@ class MAMLTRPO:
             "time_sampling": sampling_seconds,
             "time_adaptation": adapt_seconds - sampling_seconds,
             "time_meta_update": time.perf_counter() - start - adapt_seconds,
+            "update_skipped": float(bool(self.skip_reason)),
         }
+
+    def line_search(
+        self, params: Params, full_step: Tensor, adaptation: Adaptation, old: OldPolicy, loss: float
+    ) -> LineSearchResult:
+        """Backtrack along `full_step` from the current parameters and set them to the
+        accepted point; they stay as they were (bit for bit) if no point is accepted or the
+        accepted one is not finite."""
+        s = self.settings
+        names = list(params)
+        post = adaptation.post_episodes
+        old_values = {n: p.detach().clone() for n, p in params.items()}
+        step_by_name = unflatten(full_step, params)
+
+        def evaluate(fraction: float) -> tuple[float, float]:
+            candidate = {n: old_values[n] - fraction * step_by_name[n] for n in names}
+            with torch.enable_grad():
+                adapted_candidate = self.replay_adaptation(
+                    {n: v.requires_grad_() for n, v in candidate.items()}, adaptation, first_order=True
+                )[-1]
+            with torch.no_grad():
+                values = self.context.gather(
+                    torch.stack(surrogate_and_kl(self.model, detach(adapted_candidate), post, old), 1)
+                )
+            new_loss, new_kl = values.mean(0).tolist()
+            return new_loss, new_kl
+
+        search = backtracking_line_search(evaluate, loss, s.max_kl, s.ls_max_steps, s.ls_backtrack_ratio)
+        if not search.accepted:
+            return search
+        new_values = {n: old_values[n] - search.fraction * step_by_name[n] for n in names}
+        if not all(torch.isfinite(v).all() for v in new_values.values()):
+            self.skip_reason = "the accepted TRPO step gives non-finite weights"
+            return LineSearchResult(False, search.steps, 0.0, loss, 0.0)
+        with torch.no_grad():
+            for n in names:
+                params[n].copy_(new_values[n])
+        return search

@@ -10,6 +10,7 @@ from rlmaml.distributed import Context
 from rlmaml.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.run import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.sampler import BatchSampler
+from rlmaml.weights import load_weights
 
 
 def settings_from(config: dict[str, Any]) -> MAMLSettings:
@@ -29,6 +30,7 @@ class RLExperiment:
         "time_sampling",
         "time_adaptation",
         "time_meta_update",
+        "update_skipped",
     )
 
     def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
@@ -49,6 +51,10 @@ class RLExperiment:
         self.env_steps += stats["env_steps"]
         return {**stats, "env_steps": self.env_steps}
 
+    @property
+    def skip_reason(self) -> str:
+        return self.learner.skip_reason
+
     def progress_text(self, stats: dict[str, float]) -> str:
         return f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"
 
@@ -57,7 +63,7 @@ class RLExperiment:
         return tensors, {"env_steps": self.env_steps}
 
     def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-        self.policy.load_state_dict(policy_weights(tensors))
+        load_weights(self.policy, policy_weights(tensors), "the checkpoint's policy")
         self.env_steps = float(state["env_steps"])
 
     def close(self) -> None:

@@ -16,12 +16,23 @@ from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
 from rlmaml.policies import GaussianMLPPolicy
 from rlmaml.safe_yaml import safe_load
+from rlmaml.weights import load_weights
 
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done
-# (cg_subsample: a long run may switch to exact curvature; docs/results.md).
-RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "data_dir", "cg_subsample")
+# (cg_subsample: a long run may switch to exact curvature, docs/results.md; the step sizes:
+# a run that diverged continues from its last checkpoint with smaller ones).
+RESUMABLE_CHANGES = (
+    "iterations",
+    "checkpoint_every",
+    "data_dir",
+    "cg_subsample",
+    "max_skipped_updates",
+    "fast_lr",
+    "meta_lr",
+    "max_kl",
+)
 
 
 def build_policy(config: dict[str, Any]) -> nn.Module:
@@ -47,7 +58,11 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"no run at {run_dir}: {CONFIG_FILE} not found (train one with `rlmaml train`)")
     try:
-        data = safe_load(path.read_text(), str(path))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path} is not UTF-8 text (byte {error.start}): restore it from a checkpoint's JSON") from None
+    try:
+        data = safe_load(text, str(path))
     except yaml.YAMLError as error:
         raise UserError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
@@ -109,12 +124,7 @@ def load_trained_policy(
         raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
     checkpoint, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
     policy = build_policy(config)
-    try:
-        policy.load_state_dict(policy_weights(tensors))
-    except RuntimeError as error:
-        raise UserError(
-            f"checkpoint {checkpoint} does not fit the run's policy: {str(error).splitlines()[0]}"
-        ) from None
+    load_weights(policy, policy_weights(tensors), f"checkpoint {checkpoint}")
     return config, policy, metadata
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 
@@ -20,6 +19,7 @@ import torch
 from rlmaml.environments import env_spaces
 from rlmaml.errors import UserError
 from rlmaml.sb3 import SB3GaussianPolicy, sb3_actor_critic
+from rlmaml.weights import listed, load_weights
 
 POLICY_MEMBER = "policy.pth"
 # Far above the policy.pth of any network rlmaml trains (kilobytes to a few megabytes),
@@ -34,12 +34,6 @@ def fail(path: Path, problem: str) -> NoReturn:
 def one_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
-
-
-def listed(names: Iterable[str], most: int = 5) -> str:
-    names = list(names)
-    more = f" and {len(names) - most} more" if len(names) > most else ""
-    return ", ".join(names[:most]) + more
 
 
 def escapes(name: str) -> bool:
@@ -114,32 +108,11 @@ def policy_tensors(path: Path) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
-def check_fits(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
-    """The tensors are exactly the network's parameters, in their shapes, and finite."""
-    missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
-    if missing or unexpected:
-        problems = [
-            f"{kind} {listed(names)}" for kind, names in (("missing", missing), ("unexpected", unexpected)) if names
-        ]
-        fail(path, f"{POLICY_MEMBER} does not fit the config's network: {'; '.join(problems)}")
-    wrong = [
-        f"{name} {tuple(state[name].shape)} (expected {tuple(value.shape)})"
-        for name, value in expected.items()
-        if state[name].shape != value.shape
-    ]
-    if wrong:
-        fail(path, f"{POLICY_MEMBER} does not fit the config's network: shapes of {listed(wrong)}")
-    infinite = [name for name, value in state.items() if not torch.isfinite(value).all()]
-    if infinite:
-        fail(path, f"{POLICY_MEMBER} has non-finite weights in {listed(infinite)}")
-
-
 def read_ppo_policy(path: Path, config: dict[str, Any]) -> SB3GaussianPolicy:
     """The policy of the SB3 PPO zip at `path`, trained on `config`'s env (its observation and
     action spaces) with `config`'s network; the rest of the zip (`data`, optimizer) is unread."""
     state = policy_tensors(path)
     with torch.random.fork_rng(devices=[]):  # building the network must not shift the caller's seeds
         network = sb3_actor_critic(*env_spaces(config), config["hidden_sizes"], config["activation"])
-    check_fits(path, state, network.state_dict())
-    network.load_state_dict(state, strict=True)
+    load_weights(network, state, f"{path}: {POLICY_MEMBER}")
     return SB3GaussianPolicy(network)

@@ -1,6 +1,11 @@
 """The meta-training loop shared by every mode: iterations, progress.csv, TensorBoard,
 checkpoints, resume and the progress bar. What one iteration does is the experiment's job.
-In a distributed run every process iterates, and rank 0 alone reads and writes the run."""
+In a distributed run every process iterates, and rank 0 alone reads and writes the run.
+
+Rank 0 holds the run directory's lock while it trains; everything a resume reads back is
+checked before anything in the directory is written; SIGTERM and SIGINT stop the run with
+a checkpoint of its last complete iteration; an update the experiment had to skip (a
+non-finite step) is counted, and `max_skipped_updates` in a row stop the run."""
 
 from __future__ import annotations
 
@@ -11,17 +16,27 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
-from rlmaml.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from rlmaml.checkpoint import (
+    CHECKPOINT_DIR,
+    latest_checkpoint,
+    load_checkpoint,
+    remove_stale_temporaries,
+    save_checkpoint,
+)
 from rlmaml.distributed import Context
-from rlmaml.errors import UserError
+from rlmaml.errors import RunFailed, Stopped, UserError
 from rlmaml.logger import ProgressLog
-from rlmaml.run import check_resumable, read_run_config, write_config
+from rlmaml.run import CONFIG_FILE, check_resumable, read_run_config, write_config
+from rlmaml.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
+
+SKIPPED = "update_skipped"  # the progress.csv column every experiment reports, 1 or 0
 
 
 class Experiment(Protocol):
     """One mode of meta-training (RL, supervised), as the trainer drives it."""
 
-    columns: tuple[str, ...]  # progress.csv columns besides iteration and wall_time
+    columns: tuple[str, ...]  # progress.csv columns besides iteration and wall_time, ending in SKIPPED
+    skip_reason: str  # what was not finite, when the last iteration's update was skipped
 
     def run_iteration(self, iteration: int) -> dict[str, float]: ...
 
@@ -34,6 +49,20 @@ class Experiment(Protocol):
     def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None: ...
 
     def close(self) -> None: ...
+
+
+def check_new_run_dir(run_dir: Path) -> None:
+    """A fresh run goes into a new or empty directory: never over another run's files or
+    another program's."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"--out {run_dir} is a file, not a directory: give a directory for the run")
+    if not run_dir.is_dir():
+        return
+    entries = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_FILE)
+    if (run_dir / "progress.csv").exists() or latest_checkpoint(run_dir):
+        raise UserError(f"{run_dir} already holds a run: pass --resume to continue it, or another --out")
+    if entries:
+        raise UserError(f"{run_dir} is not empty and not an rlmaml run (it holds {entries[0]}): give another --out")
 
 
 class Trainer:
@@ -54,13 +83,34 @@ class Trainer:
         self.context = context or Context()
         self.show_progress = show_progress and self.context.is_main
         self.start_iteration, self.wall_offset = 0, 0.0
+        self.lock: RunLock | None = None
+        self.log: ProgressLog | None = None
         if self.context.is_main:
+            self._open_run_dir(resume)
+        self._share_start()
+
+    def _open_run_dir(self, resume: bool) -> None:
+        """Lock the directory, read back and check what a resume needs, and only then write."""
+        if resume:
+            if not (self.run_dir / CONFIG_FILE).is_file():
+                read_run_config(self.run_dir)  # raises the one-line "no run at ..."
+        else:
+            check_new_run_dir(self.run_dir)
+            try:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise UserError(f"cannot create the run directory {self.run_dir}: {error.strerror}") from None
+        self.lock = RunLock(self.run_dir)
+        try:
+            remove_stale_temporaries(self.run_dir)
             if resume:
                 self._restore()
-            elif (self.run_dir / "progress.csv").exists() or latest_checkpoint(self.run_dir):
-                raise UserError(f"{self.run_dir} already holds a run: pass --resume to continue it, or another --out")
-            write_config(self.run_dir, config)
-        self._share_start()
+            columns = ("iteration", "wall_time", *self.experiment.columns)
+            self.log = ProgressLog(self.run_dir, columns, self.start_iteration)
+            write_config(self.run_dir, self.config)
+        except BaseException:
+            self.lock.release()
+            raise
 
     def _share_start(self) -> None:
         """Every process starts from rank 0's weights and counters, fresh or resumed: only
@@ -83,21 +133,37 @@ class Trainer:
         tensors, metadata = load_checkpoint(checkpoint)
         try:
             self.experiment.restore(tensors, metadata["state"])
-            self.start_iteration = int(metadata["iterations_done"])
-            self.wall_offset = float(metadata["wall_time"])
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise UserError(f"checkpoint {checkpoint} cannot be resumed: {first_line}") from None
+        self.start_iteration = metadata["iterations_done"]
+        self.wall_offset = float(metadata["wall_time"])
 
-    def _save(self, iterations_done: int, wall_time: float) -> None:
-        tensors, state = self.experiment.checkpoint()
+    def _save(self, iterations_done: int, wall_time: float, snapshot: tuple[dict, dict] | None = None) -> None:
+        tensors, state = snapshot or self.experiment.checkpoint()
         metadata = {"iterations_done": iterations_done, "wall_time": wall_time, "state": state, "config": self.config}
         save_checkpoint(self.run_dir, iterations_done, tensors, metadata)
+
+    def _snapshot(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """A copy of the experiment's state between iterations: what a stop saves."""
+        tensors, state = self.experiment.checkpoint()
+        return {name: t.detach().clone() for name, t in tensors.items()}, dict(state)
+
+    def _check_divergence(self, skipped_in_a_row: int, iteration: int) -> None:
+        limit = self.config["max_skipped_updates"]
+        if skipped_in_a_row < limit:
+            return
+        last = latest_checkpoint(self.run_dir) if self.context.is_main else None
+        resume = f"checkpoint {last.stem.lstrip('0') or '0'}" if last else "the start"
+        raise RunFailed(
+            f"training diverged: {self.experiment.skip_reason} in {limit} updates in a row (iterations "
+            f"{iteration - limit + 1} to {iteration}, all skipped, the weights kept finite); resume from {resume} "
+            "with --resume and a smaller fast_lr, meta_lr or max_kl (--set)"
+        )
 
     def run(self) -> None:
         total, every = self.config["iterations"], self.config["checkpoint_every"]
         main = self.context.is_main
-        log = ProgressLog(self.run_dir, self.start_iteration) if main else None
         start = time.perf_counter()
         bar = tqdm(
             range(self.start_iteration, total),
@@ -107,22 +173,47 @@ class Trainer:
             desc="meta-train",
             unit="it",
         )
+        skipped_in_a_row = 0
+        # (iterations done, wall time, state) after the last complete iteration, in one
+        # assignment, so a signal never sees the state of one iteration with another's count
+        last_complete = (self.start_iteration, self.wall_offset, self._snapshot() if main else None)
         try:
-            for iteration in bar:
-                stats = self.experiment.run_iteration(iteration)
-                if not main:
-                    continue
-                wall_time = self.wall_offset + time.perf_counter() - start
-                done = iteration + 1
-                row = {"wall_time": wall_time, **stats}
-                log.write(iteration, {key: row[key] for key in ("wall_time", *self.experiment.columns)})
-                bar.set_postfix_str(self.experiment.progress_text(stats))
-                if done % every == 0 or done == total:
-                    self._save(done, wall_time)
-            if main and latest_checkpoint(self.run_dir) is None:  # zero iterations: keep the initial weights
-                self._save(self.start_iteration, self.wall_offset)
+            with stop_on_signals():
+                try:
+                    for iteration in bar:
+                        stats = self.experiment.run_iteration(iteration)
+                        skipped_in_a_row = skipped_in_a_row + 1 if stats[SKIPPED] else 0
+                        wall_time = self.wall_offset + time.perf_counter() - start
+                        if main:
+                            row = {"wall_time": wall_time, **stats}
+                            self.log.write(
+                                iteration, {key: row[key] for key in ("wall_time", *self.experiment.columns)}
+                            )
+                            bar.set_postfix_str(self.experiment.progress_text(stats))
+                            if (iteration + 1) % every == 0 or iteration + 1 == total:
+                                self._save(iteration + 1, wall_time)
+                        last_complete = (iteration + 1, wall_time, self._snapshot() if main else None)
+                        self._check_divergence(skipped_in_a_row, iteration)
+                    if main and latest_checkpoint(self.run_dir) is None:  # zero iterations: keep the initial weights
+                        self._save(self.start_iteration, self.wall_offset)
+                except StopRequested as stop:
+                    self._stop(stop, *last_complete)
         finally:
             bar.close()
-            if log:
-                log.close()
+            if self.log:
+                self.log.close()
+            if self.lock:
+                self.lock.release()
             self.experiment.close()
+
+    def _stop(self, stop: StopRequested, done: int, wall_time: float, snapshot: tuple[dict, dict] | None) -> None:
+        """Save the last complete iteration (unless its checkpoint exists) and say where to resume."""
+        if self.context.is_main:
+            checkpoint = self.run_dir / CHECKPOINT_DIR / f"{done:06d}.json"
+            if not checkpoint.is_file():
+                self._save(done, wall_time, snapshot)
+        raise Stopped(
+            f"stopped by {stop} after {done} complete iterations, saved in {self.run_dir}: "
+            f"continue with `rlmaml train ... --out {self.run_dir} --resume`",
+            stop.signum,
+        ) from None

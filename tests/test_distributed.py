@@ -144,6 +144,36 @@ def test_a_process_that_dies_ends_the_run_and_the_last_checkpoint_loads(tmp_path
     assert result.returncode == 0, result.stderr
 
 
+def test_sigterm_under_torchrun_stops_every_rank_and_rank_0_saves(tmp_path):
+    """What a scheduler does: SIGTERM to the launcher, which passes it on to every process."""
+    out = tmp_path / "run"
+    command = [*TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "rlmaml", "train", NAV[0], "--out", str(out)]
+    launcher = subprocess.Popen(
+        [*command, "--timeout", "30", *NAV[1:], "iterations=1000", "checkpoint_every=1000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "progress.csv").is_file() or len((out / "progress.csv").read_text().splitlines()) < 4:
+            assert launcher.poll() is None and time.monotonic() < deadline, "training did not start"
+            time.sleep(0.1)
+        workers = worker_pids(launcher.pid)
+        launcher.send_signal(signal.SIGTERM)
+        _, stderr = launcher.communicate(timeout=60)
+    finally:
+        launcher.kill()
+    assert launcher.returncode != 0
+    assert stderr.count("stopped by SIGTERM after") >= 1, stderr[-2000:]
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers.values())
+    saved = sorted(int(p.stem) for p in (out / "checkpoints").glob("[0-9]*.json"))
+    assert saved and saved[-1] >= 3  # the iterations completed before the signal, kept
+    result = rlmaml("train", *NAV[:1], "--out", str(out), "--resume", *NAV[1:], f"iterations={saved[-1] + 1}")
+    assert result.returncode == 0, result.stderr
+
+
 def test_cuda_requested_without_a_gpu_is_refused(tmp_path, capsys):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: the refusal is for machines without one")

@@ -60,7 +60,7 @@ def folder_run(tmp_path_factory) -> Path:
 
 def test_sinusoid_run_writes_progress_and_checkpoints_with_optimizer_state(sinusoid_run):
     table = rows(sinusoid_run)
-    assert list(table[0]) == ["iteration", "wall_time", "loss_before", "loss_after"]
+    assert list(table[0]) == ["iteration", "wall_time", "loss_before", "loss_after", "update_skipped"]
     assert [int(r["iteration"]) for r in table] == [0, 1, 2, 3]
     assert list((sinusoid_run / "tensorboard").glob("events.out.tfevents.*"))
     tensors = load_file(sinusoid_run / "checkpoints" / "000004.safetensors")
@@ -116,6 +116,7 @@ def test_classification_on_an_image_folder(folder_run, tmp_path, capsys):
         "loss_after",
         "accuracy_before",
         "accuracy_after",
+        "update_skipped",
     ]
     report = tmp_path / "eval.json"
     assert main(["evaluate", str(folder_run), "--num-tasks", "6", "--json", str(report)]) == 0

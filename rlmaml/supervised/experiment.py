@@ -32,9 +32,8 @@ class SupervisedExperiment:
             self.problem.model, self.problem.loss, self.problem.score, MetaSettings.from_config(config), context
         )
         self.classification = self.problem.metric == "accuracy"
-        self.columns = ("loss_before", "loss_after") + (
-            ("accuracy_before", "accuracy_after") if self.classification else ()
-        )
+        accuracy = ("accuracy_before", "accuracy_after") if self.classification else ()
+        self.columns = ("loss_before", "loss_after", *accuracy, "update_skipped")
 
     def run_iteration(self, iteration: int, per_task_loop: bool = False) -> dict[str, float]:
         """`per_task_loop`: the unbatched reference (see SupervisedMetaLearner.step)."""
@@ -44,6 +43,10 @@ class SupervisedExperiment:
         if self.classification:
             stats["accuracy_before"], stats["accuracy_after"] = stats["score_before"], stats["score_after"]
         return stats
+
+    @property
+    def skip_reason(self) -> str:
+        return self.learner.skip_reason
 
     def progress_text(self, stats: dict[str, float]) -> str:
         text = f"loss before {stats['loss_before']:.3f} after {stats['loss_after']:.3f}"

@@ -4,6 +4,7 @@ MAML++'s options are switched by `MetaSettings`."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from rlmaml.supervised.mamlpp import (
 )
 from rlmaml.supervised.optimizer_state import load_optimizer_tensors, optimizer_tensors
 from rlmaml.supervised.tasks import TaskBatch
+from rlmaml.weights import load_weights
 
 PerTask = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets) [T, ...] -> [T]
 MODEL_PREFIX, INNER_LR_PREFIX = "model.", "inner_lr."
@@ -84,6 +86,7 @@ class SupervisedMetaLearner:
         if self.inner_lrs is not None:
             self.meta_parameters[INNER_LR_PREFIX + "rates"] = self.inner_lrs.rates
         self.optimizer = torch.optim.Adam(self.meta_parameters.values(), lr=settings.meta_lr)
+        self.skip_reason = ""  # why the last step left the weights alone, if it was not finite
 
     def step_sizes(self, steps: int) -> StepSize | list[StepSize]:
         return self.inner_lrs.schedule(steps) if self.inner_lrs is not None else self.settings.fast_lr
@@ -168,8 +171,27 @@ class SupervisedMetaLearner:
             objective.loss.backward()
             per_task = {name: getattr(objective, name) for name in REPORTED}
         self.combine_gradients(batch.num_tasks / shard.total)
+        self.skip_reason = self.guarded_optimizer_step()
+        reported = {name: float(self.context.gather(values).mean()) for name, values in per_task.items()}
+        return {**reported, "meta_lr": lr, "update_skipped": float(bool(self.skip_reason))}
+
+    def guarded_optimizer_step(self) -> str:
+        """Adam's step unless the gradient is not finite; undone (weights and Adam's state)
+        if it makes a weight non-finite. Returns why the step was skipped, or ''."""
+        parameters = list(self.meta_parameters.values())
+        if not all(p.grad is None or torch.isfinite(p.grad).all() for p in parameters):
+            self.optimizer.zero_grad()
+            return "the meta-gradient is not finite"
+        before = [p.detach().clone() for p in parameters]
+        optimizer_before = copy.deepcopy(self.optimizer.state_dict())
         self.optimizer.step()
-        return {**{name: float(self.context.gather(values).mean()) for name, values in per_task.items()}, "meta_lr": lr}
+        if all(torch.isfinite(p).all() for p in parameters):
+            return ""
+        with torch.no_grad():
+            for p, old in zip(parameters, before):
+                p.copy_(old)
+        self.optimizer.load_state_dict(optimizer_before)
+        return "Adam's step makes the weights non-finite"
 
     def combine_gradients(self, share: float) -> None:
         """The meta-batch's gradient from each process's (the mean over its tasks, weighing
@@ -199,9 +221,8 @@ class SupervisedMetaLearner:
         return {**tensors, **optimizer_tensors(self.optimizer, list(self.meta_parameters))}
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(
-            {k.removeprefix(MODEL_PREFIX): t for k, t in tensors.items() if k.startswith(MODEL_PREFIX)}
-        )
+        model_state = {k.removeprefix(MODEL_PREFIX): t for k, t in tensors.items() if k.startswith(MODEL_PREFIX)}
+        load_weights(self.model, model_state, "the checkpoint's model")
         if self.inner_lrs is not None:
             with torch.no_grad():
                 self.inner_lrs.rates.copy_(tensors[INNER_LR_PREFIX + "rates"])

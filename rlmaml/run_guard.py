@@ -1,0 +1,77 @@
+"""What keeps a run directory whole while a trainer writes it: one writer at a time (an OS
+file lock, released by the kernel when the process dies, so kill -9 leaves no stale lock)
+and SIGTERM / SIGINT turned into an orderly stop between two complete iterations."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from rlmaml.errors import UserError
+
+LOCK_FILE = ".rlmaml.lock"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class RunLock:
+    """An exclusive flock on RUN_DIR/.rlmaml.lock holding the writer's PID."""
+
+    def __init__(self, run_dir: Path) -> None:
+        path = Path(run_dir) / LOCK_FILE
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as error:
+            raise UserError(f"cannot write to the run directory {run_dir}: {error.strerror}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(self.fd)
+            raise UserError(
+                f"{run_dir} is being written by another rlmaml process (PID {holder}): wait for it or stop it"
+            )
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing drops the lock; the file stays, empty locks are harmless
+            self.fd = -1
+
+
+class StopRequested(BaseException):
+    """Raised in the main thread at the first SIGTERM or SIGINT: the iteration under way is
+    abandoned (a BaseException, so no `except Exception` in the learners swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block the first stop signal raises StopRequested; later ones are ignored,
+    so the checkpoint written while stopping is not cut short. Outside the main thread
+    (where Python cannot install handlers) nothing changes."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not received:
+            received.append(signum)
+            raise StopRequested(signum)
+
+    try:
+        previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
