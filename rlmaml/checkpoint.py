@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,17 @@ def temporary_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
+# What tempfile.mkstemp(prefix=temporary_prefix(target)) names: the target's name (which has an
+# extension) and eight random letters, digits or underscores.
+TEMPORARY = re.compile(r"\.(?P<target>[^/]+\.[^/.]+)\.[a-z0-9_]{8}")
+
+
 def remove_stale_temporaries(folder: Path) -> None:
     """Delete what `atomic_write` left in `folder` and its checkpoints when a process was
     killed mid-write; only the run's one writer (holding its lock) may call this."""
     for directory in (folder, folder / CHECKPOINT_DIR):
         for path in directory.glob(".*") if directory.is_dir() else []:
-            target = path.name[1:].rpartition(".")[0]
-            if path.is_file() and target and path.name.startswith(temporary_prefix(directory / target)):
+            if path.is_file() and TEMPORARY.fullmatch(path.name):
                 path.unlink()
 
 

@@ -251,5 +251,6 @@ def test_every_run_file_has_one_mode_that_honours_the_umask(tmp_path):
         assert train(tmp_path / "run", "iterations=2") == 0
     finally:
         os.umask(previous)
+    assert (tmp_path / "run" / LOCK_FILE).is_file()  # the writer never removes the file it locks
     files = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and "tensorboard" not in p.parts]
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: oct(0o640) for p in files}
