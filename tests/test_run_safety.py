@@ -254,3 +254,19 @@ def test_every_run_file_has_one_mode_that_honours_the_umask(tmp_path):
     assert (tmp_path / "run" / LOCK_FILE).is_file()  # the writer never removes the file it locks
     files = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and "tensorboard" not in p.parts]
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: oct(0o640) for p in files}
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only file system (root ignores permission bits, not a read-only mount)."""
+    mount_point = tmp_path / "read-only"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(mount_point)], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only tmpfs here (needs root)")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_a_read_only_out_is_one_line(read_only_dir, capsys):
+    assert train(read_only_dir / "run", "iterations=1") == 2
+    assert "Read-only file system" in one_error_line(capsys)
