@@ -44,13 +44,15 @@ def compare(
     seed: int,
     schedule: str,
     adapt_oracle: bool = False,
+    episodes: int | None = None,
 ) -> dict[str, list[StepStatistic]]:
-    """Returns per step for each method. The oracle observes its task, so by default it is
-    measured without adaptation, as in the paper (one number: the level to reach)."""
+    """Returns per step for each method, `episodes` per task and step (default each method's
+    fast_batch_size). The oracle observes its task, so by default it is measured without
+    adaptation, as in the paper (one number: the level to reach)."""
     results = {}
     for label, (config, policy) in methods.items():
         method_steps = steps if adapt_oracle or not config["observe_task"] else 0
-        results[label] = adapt_and_measure(config, policy, num_tasks, method_steps, seed, schedule).returns
+        results[label] = adapt_and_measure(config, policy, num_tasks, method_steps, seed, schedule, episodes).returns
     return results
 
 

@@ -27,7 +27,33 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
 SCHEDULES = ("training", "paper")
 
 
-def step_sizes(fast_lr: float, steps: int, schedule: str) -> list[float]:
+# The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
+# 4000 env steps for every adaptation step, whatever the task: 40 episodes at 2D navigation's
+# horizon of 100 (twice its training batch of 20), 20 at the locomotion tasks' 200.
+PAPER_STEPS_PER_ADAPTATION = 4000
+
+
+def paper_episodes(config: dict[str, Any]) -> int:
+    """Episodes per task and step that the original evaluation sampled at this config's horizon."""
+    return max(1, PAPER_STEPS_PER_ADAPTATION // int(config["horizon"]))
+
+
+def with_episodes(config: dict[str, Any], episodes: int | None) -> dict[str, Any]:
+    """The config whose sampler draws `episodes` episodes per task and step (unchanged if None)."""
+    if episodes is None:
+        return config
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    return {**config, "fast_batch_size": episodes}
+
+
+def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float]) -> list[float]:
+    """The step size of each of `steps` steps under a named schedule, or the given ones."""
+    if not isinstance(schedule, str):
+        given = [float(lr) for lr in schedule]
+        if len(given) != steps:
+            raise ValueError(f"{len(given)} step sizes given for {steps} steps")
+        return given
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     later = fast_lr / 2 if schedule == "paper" else fast_lr
@@ -48,12 +74,16 @@ def adapt_and_measure(
     tasks: Sequence[dict[str, Any]] | int,
     steps: int,
     seed: int,
-    schedule: str = "training",
+    schedule: str | Sequence[float] = "training",
+    episodes: int | None = None,
 ) -> AdaptationResult:
     """Adapt `policy` to the given tasks (or that many new ones) with `steps` policy-gradient
-    steps of fast_batch_size episodes each, measuring the return before and after every step.
+    steps of `episodes` episodes each (default: the config's fast_batch_size; `paper_episodes`
+    gives the original evaluation's), measuring the return before and after every step.
+    `schedule` names the step sizes (see SCHEDULES) or gives one per step.
     The steps are first-order: nothing here is differentiated through the adaptation.
     The tasks and episodes depend on `seed` only, so every policy sees the same tasks."""
+    config = with_episodes(config, episodes)
     sampler = BatchSampler.from_config(config)
     try:
         learner = MAMLTRPO(policy, sampler, settings_from(config))

@@ -26,8 +26,10 @@ from rlmaml.zoo import (
     steps_word,
 )
 
-# The paper's evaluation: 40 new tasks, 3 steps of fast_batch_size episodes, fast_lr then
-# fast_lr / 2; supervised: 600 held-out tasks. A fixed seed, so every checkpoint meets the same tasks.
+# The paper's evaluation: 40 new tasks, 3 steps of 4000 env steps each (fast_batch_size episodes
+# at the locomotion configs' horizon; where that differs, as for navigation2d's 40 episodes of 100
+# steps, the protocol records "episodes"), fast_lr then fast_lr / 2; supervised: 600 held-out
+# tasks. A fixed seed, so every checkpoint meets the same tasks.
 RL_PROTOCOL = {"num_tasks": 40, "steps": 3, "seed": 0, "lr_schedule": "paper"}
 SUPERVISED_TASKS = 600
 LOCK_FILE = ".rlmaml.lock"  # the file rlmaml.run_guard.RunLock holds while `rlmaml train` writes
@@ -36,7 +38,11 @@ LOCK_FILE = ".rlmaml.lock"  # the file rlmaml.run_guard.RunLock holds while `rlm
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
     if not is_supervised(entry.config):
-        return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"]}
+        from rlmaml.evaluation import paper_episodes
+
+        episodes = paper_episodes(entry.config)
+        extra = {} if episodes == entry.config["fast_batch_size"] else {"episodes": episodes}
+        return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference
     return {
         "num_tasks": num_tasks or SUPERVISED_TASKS,
@@ -54,7 +60,8 @@ def reproduce_command(path: Path, protocol: dict[str, Any], iterations: int) -> 
         f"{shown_path(path)} --checkpoint {iterations} --num-tasks {protocol['num_tasks']} --steps {protocol['steps']}"
     )
     if "lr_schedule" in protocol:
-        return f"rlmaml adapt {common} --lr-schedule {protocol['lr_schedule']} --seed {protocol['seed']}"
+        episodes = f" --episodes {protocol['episodes']}" if "episodes" in protocol else ""
+        return f"rlmaml adapt {common} --lr-schedule {protocol['lr_schedule']}{episodes} --seed {protocol['seed']}"
     return f"rlmaml evaluate {common} --shots {protocol['shots']} --split {protocol['split']} --seed {protocol['seed']}"
 
 
@@ -71,7 +78,8 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
         from rlmaml.run import load_trained_policy
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
-        key, statistics = "returns", adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"]).returns
+        result = adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"], protocol.get("episodes"))
+        key, statistics = "returns", result.returns
     else:
         from rlmaml.supervised.evaluation import evaluate_held_out
         from rlmaml.supervised.experiment import load_trained_experiment

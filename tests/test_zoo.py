@@ -71,13 +71,15 @@ def test_evaluate_merges_checkpoints_and_reproduces_adapt(zoo: Path, tmp_path: P
     assert evaluate.main([str(nav), "--num-tasks", "2", "--all-new"]) == 0
     report = evaluation(nav)
     assert report["config"] == "navigation2d"
-    assert report["protocol"] == {"num_tasks": 2, "steps": 3, "seed": 0, "lr_schedule": "paper"}
+    # the paper's 4000 env steps a step: 200 episodes at this tiny run's horizon of 20
+    assert report["protocol"] == {"num_tasks": 2, "steps": 3, "seed": 0, "lr_schedule": "paper", "episodes": 200}
     assert [r["iterations"] for r in report["checkpoints"]] == [1, 2]
     latest = report["checkpoints"][-1]
     assert [s["step"] for s in latest["returns"]] == [0, 1, 2, 3]
     assert latest["env_steps"] > 0 and latest["wall_time"] > 0
     assert (nav / "evaluation.png").stat().st_size > 0
-    command = "rlmaml adapt zoo/navigation2d --checkpoint 2 --num-tasks 2 --steps 3 --lr-schedule paper --seed 0"
+    command = "rlmaml adapt zoo/navigation2d --checkpoint 2 --num-tasks 2 --steps 3 --lr-schedule paper"
+    command += " --episodes 200 --seed 0"
     assert report["command"] == command
     # the recorded command prints the same numbers
     monkeypatch.chdir(zoo.parent)
