@@ -83,13 +83,22 @@ def evaluate_step(
     observation = robot.observe(qpos, qvel, contact)
     reward = tasks.reward(parameters, x_velocity, qpos) + robot.reward(actions, contact)
     terminated = ~robot.healthy(qpos)
+    nonfinite = end_failed_physics(diverged, observation, reward, x_velocity, terminated)
+    return StepOutcome(observation, reward, terminated, x_velocity, nonfinite)
+
+
+def end_failed_physics(
+    diverged: np.ndarray, observation: np.ndarray, reward: np.ndarray, velocity: np.ndarray, terminated: np.ndarray
+) -> np.ndarray:
+    """The sub-envs whose physics failed (diverged, or a non-finite reward or observation),
+    in place: zero observation, reward and velocity, and terminated."""
     nonfinite = diverged | ~np.isfinite(reward) | ~np.isfinite(observation).all(axis=1)
     if nonfinite.any():
         observation[nonfinite] = 0.0
         reward[nonfinite] = 0.0
-        x_velocity[nonfinite] = 0.0
+        velocity[nonfinite] = 0.0
         terminated |= nonfinite
-    return StepOutcome(observation, reward, terminated, x_velocity, nonfinite)
+    return nonfinite
 
 
 def reset_observation(robot: Robot, qpos: np.ndarray, qvel: np.ndarray, nsensordata: int) -> np.ndarray:

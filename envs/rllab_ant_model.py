@@ -26,6 +26,7 @@ import numpy as np
 from gymnasium.envs.mujoco.mujoco_env import expand_model_path
 
 from .ant import Ant
+from .locomotion import end_failed_physics
 from .locomotion_tasks import TaskFamily
 
 INIT_QPOS = np.array([0.0, 0.0, 0.55, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0, -1.0, 0.0, 1.0])  # bent legs
@@ -129,10 +130,5 @@ def evaluate_step(
     low, high = HEALTHY_Z
     finite = np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1)
     terminated = ~(finite & (qpos[:, 2] >= low) & (qpos[:, 2] <= high))
-    nonfinite = diverged | ~np.isfinite(reward) | ~np.isfinite(observation).all(axis=1)
-    if nonfinite.any():
-        observation[nonfinite] = 0.0
-        reward[nonfinite] = 0.0
-        velocity[nonfinite] = 0.0
-        terminated |= nonfinite
+    nonfinite = end_failed_physics(diverged, observation, reward, velocity, terminated)
     return StepOutcome(observation, reward, terminated, velocity, nonfinite)

@@ -118,17 +118,22 @@ def worker_pids(launcher_pid: int) -> dict[int, int]:
     return workers
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds torchrun's workers through /proc")
-def test_a_process_that_dies_ends_the_run_and_the_last_checkpoint_loads(tmp_path):
-    out = tmp_path / "run"
+def launch_two_processes(out: Path, timeout: str, *settings: str) -> subprocess.Popen:
+    """`rlmaml train` of the tiny navigation config on 2 torchrun processes, in the background."""
     command = [*TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "rlmaml", "train", NAV[0], "--out", str(out)]
-    launcher = subprocess.Popen(
-        [*command, "--timeout", "20", *NAV[1:], "iterations=1000"],
+    return subprocess.Popen(
+        [*command, "--timeout", timeout, *NAV[1:], *settings],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds torchrun's workers through /proc")
+def test_a_process_that_dies_ends_the_run_and_the_last_checkpoint_loads(tmp_path):
+    out = tmp_path / "run"
+    launcher = launch_two_processes(out, "20", "iterations=1000")
     try:
         deadline = time.monotonic() + 120
         while not (out / "checkpoints" / "000004.json").exists():
@@ -147,14 +152,7 @@ def test_a_process_that_dies_ends_the_run_and_the_last_checkpoint_loads(tmp_path
 def test_sigterm_under_torchrun_stops_every_rank_and_rank_0_saves(tmp_path):
     """What a scheduler does: SIGTERM to the launcher, which passes it on to every process."""
     out = tmp_path / "run"
-    command = [*TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "rlmaml", "train", NAV[0], "--out", str(out)]
-    launcher = subprocess.Popen(
-        [*command, "--timeout", "30", *NAV[1:], "iterations=1000", "checkpoint_every=1000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    )
+    launcher = launch_two_processes(out, "30", "iterations=1000", "checkpoint_every=1000")
     try:
         deadline = time.monotonic() + 120
         while not (out / "progress.csv").is_file() or len((out / "progress.csv").read_text().splitlines()) < 4:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from supervised_support import single_thread  # noqa: F401
 
 from rlmaml.cli import main
 from rlmaml.compare import compare
@@ -21,15 +22,8 @@ from rlmaml.zoo import Entry
 from rlmaml.zoo_evaluation import RL_PROTOCOL, protocol_for, reproduce_command
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("single_thread")
 TINY = ["meta_batch_size=2", "fast_batch_size=3", "horizon=10", "hidden_sizes=[8]", "iterations=1"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -14,20 +14,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from supervised_support import single_thread  # noqa: F401
 
 from rlmaml.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("RLMAML_REGENERATE_GOLDEN") == "1"
 TIMING = ("wall_time",)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def numbers(progress: Path) -> list[dict[str, float]]:
