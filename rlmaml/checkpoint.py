@@ -42,16 +42,18 @@ def temporary_prefix(path: Path) -> str:
 
 
 # What tempfile.mkstemp(prefix=temporary_prefix(target)) names: the target's name (which has an
-# extension) and eight random letters, digits or underscores.
+# extension) and eight random letters, digits or underscores; and, inside checkpoints/, what
+# safetensors' own atomic save names (Rust's tempfile: ".tmp" and six letters or digits).
 TEMPORARY = re.compile(r"\.(?P<target>[^/]+\.[^/.]+)\.[a-z0-9_]{8}")
+SAFETENSORS_TEMPORARY = re.compile(r"\.tmp[A-Za-z0-9]{6}")
 
 
 def remove_stale_temporaries(folder: Path) -> None:
     """Delete what `atomic_write` left in `folder` and its checkpoints when a process was
     killed mid-write; only the run's one writer (holding its lock) may call this."""
-    for directory in (folder, folder / CHECKPOINT_DIR):
+    for directory, patterns in ((folder, [TEMPORARY]), (folder / CHECKPOINT_DIR, [TEMPORARY, SAFETENSORS_TEMPORARY])):
         for path in directory.glob(".*") if directory.is_dir() else []:
-            if path.is_file() and TEMPORARY.fullmatch(path.name):
+            if path.is_file() and any(pattern.fullmatch(path.name) for pattern in patterns):
                 path.unlink()
 
 

@@ -53,25 +53,44 @@ class StopRequested(BaseException):
         self.signum = signum
 
 
+class SignalStop:
+    """The first SIGTERM or SIGINT raises StopRequested at once, unless it arrives inside
+    `deferred()`, whose work (a progress row, a checkpoint) then finishes first; later
+    signals are ignored, so the checkpoint written while stopping is not cut short."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.deferring = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+            if not self.deferring:
+                raise StopRequested(signum)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.received is not None:
+            raise StopRequested(self.received)
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Within the block the first stop signal raises StopRequested; later ones are ignored,
-    so the checkpoint written while stopping is not cut short. Outside the main thread
-    (where Python cannot install handlers) nothing changes."""
-    received: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if not received:
-            received.append(signum)
-            raise StopRequested(signum)
-
+def stop_on_signals() -> Iterator[SignalStop]:
+    """SIGTERM and SIGINT handled by a SignalStop within the block. Outside the main thread
+    (where Python cannot install handlers) signals keep their handlers."""
+    stop = SignalStop()
     try:
-        previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+        previous = {s: signal.signal(s, stop.handle) for s in STOP_SIGNALS}
     except ValueError:  # not the main thread
-        yield
+        yield stop
         return
     try:
-        yield
+        yield stop
     finally:
         for s, old in previous.items():
             signal.signal(s, old)

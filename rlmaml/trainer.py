@@ -178,21 +178,20 @@ class Trainer:
         # assignment, so a signal never sees the state of one iteration with another's count
         last_complete = (self.start_iteration, self.wall_offset, self._snapshot() if main else None)
         try:
-            with stop_on_signals():
+            with stop_on_signals() as signals:
                 try:
                     for iteration in bar:
                         stats = self.experiment.run_iteration(iteration)
                         skipped_in_a_row = skipped_in_a_row + 1 if stats[SKIPPED] else 0
                         wall_time = self.wall_offset + time.perf_counter() - start
-                        if main:
-                            row = {"wall_time": wall_time, **stats}
-                            self.log.write(
-                                iteration, {key: row[key] for key in ("wall_time", *self.experiment.columns)}
-                            )
-                            bar.set_postfix_str(self.experiment.progress_text(stats))
-                            if (iteration + 1) % every == 0 or iteration + 1 == total:
-                                self._save(iteration + 1, wall_time)
-                        last_complete = (iteration + 1, wall_time, self._snapshot() if main else None)
+                        with signals.deferred():  # a signal here waits for the row and the checkpoint
+                            if main:
+                                row = {"wall_time": wall_time, **stats}
+                                self.log.write(iteration, {k: row[k] for k in ("wall_time", *self.experiment.columns)})
+                                bar.set_postfix_str(self.experiment.progress_text(stats))
+                                if (iteration + 1) % every == 0 or iteration + 1 == total:
+                                    self._save(iteration + 1, wall_time)
+                            last_complete = (iteration + 1, wall_time, self._snapshot() if main else None)
                         self._check_divergence(skipped_in_a_row, iteration)
                     if main and latest_checkpoint(self.run_dir) is None:  # zero iterations: keep the initial weights
                         self._save(self.start_iteration, self.wall_offset)

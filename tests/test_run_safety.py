@@ -270,3 +270,18 @@ def read_only_dir(tmp_path):
 def test_a_read_only_out_is_one_line(read_only_dir, capsys):
     assert train(read_only_dir / "run", "iterations=1") == 2
     assert "Read-only file system" in one_error_line(capsys)
+
+
+def test_the_next_writer_removes_a_killed_writers_temporaries_only(copy_of):
+    run = copy_of()
+    left = [
+        run / "checkpoints" / ".tmpAb3dE9",
+        run / "checkpoints" / ".000006.json.ab_12cd3",
+        run / ".config.yaml.x1y2z3w4",
+    ]
+    kept = [run / ".keep", run / "checkpoints" / ".notes"]
+    for path in left + kept:
+        path.write_text("x")
+    assert train(run, "iterations=5", resume=True) == 0
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+    assert (run / LOCK_FILE).is_file()
