@@ -14,6 +14,7 @@ from rlmaml.checkpoint import CHECKPOINT_DIR, atomic_write
 from rlmaml.cli import finite_or_none
 from rlmaml.config import is_supervised
 from rlmaml.errors import UserError
+from rlmaml.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
 from rlmaml.statistics import StepStatistic
 from rlmaml.zoo import (
     EVALUATION_FILE,
@@ -32,7 +33,6 @@ from rlmaml.zoo import (
 # tasks. A fixed seed, so every checkpoint meets the same tasks.
 RL_PROTOCOL = {"num_tasks": 40, "steps": 3, "seed": 0, "lr_schedule": "paper"}
 SUPERVISED_TASKS = 600
-LOCK_FILE = ".rlmaml.lock"  # the file rlmaml.run_guard.RunLock holds while `rlmaml train` writes
 
 
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
