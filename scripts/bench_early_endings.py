@@ -18,11 +18,11 @@ import statistics
 import time
 
 from rlmaml.cli import count
-from rlmaml.config import load_config
-from rlmaml.environments import make_vector_env
-from rlmaml.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.metalearner import seed_keys
-from rlmaml.rl_experiment import RLExperiment
+from rlmaml.runs.config import load_config
+from rlmaml.rl.environments import make_vector_env
+from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
+from rlmaml.rl.metalearner import seed_keys
+from rlmaml.rl.experiment import RLExperiment
 
 
 def main() -> None:

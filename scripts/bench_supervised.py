@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from rlmaml.config import load_config
+from rlmaml.runs.config import load_config
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 SHARED_OMNIGLOT = Path(__file__).resolve().parents[2] / "shared/data/omniglot"

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from rlmaml.errors import UserError
-from rlmaml.zoo import entry_lines
-from rlmaml.zoo_evaluation import evaluate_entry
+from rlmaml.zoo.entries import entry_lines
+from rlmaml.zoo.evaluation import evaluate_entry
 
 
 def main(argv: list[str] | None = None) -> int:

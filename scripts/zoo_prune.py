@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from rlmaml.errors import UserError
-from rlmaml.zoo_evaluation import prune
+from rlmaml.zoo.evaluation import prune
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from rlmaml.errors import UserError
-from rlmaml.zoo_table import render_table, with_table
+from rlmaml.zoo.table import render_table, with_table
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,12 +1,12 @@
 import pytest
 import torch
 
-from rlmaml.advantages import compute_advantages
-from rlmaml.baseline import LinearFeatureBaseline
-from rlmaml.episodes import Episodes
-from rlmaml.functional import expand_to_tasks, parameters_of
-from rlmaml.policies import GaussianMLPPolicy
-from rlmaml.sampler import BatchSampler
+from rlmaml.rl.advantages import compute_advantages
+from rlmaml.rl.baseline import LinearFeatureBaseline
+from rlmaml.rl.episodes import Episodes
+from rlmaml.core.functional import expand_to_tasks, parameters_of
+from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.rl.sampler import BatchSampler
 
 
 def sample_fixed_episodes(model, tasks, stage: int, episodes_per_task: int = 4, horizon: int = 8) -> Episodes:

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from rlmaml.config import load_config
+from rlmaml.runs.config import load_config
 
 OMNIGLOT = Path(__file__).resolve().parents[2] / "shared/data/omniglot"
 requires_omniglot = pytest.mark.skipif(

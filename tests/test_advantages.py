@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from rlmaml.advantages import gae, normalise_per_task
-from rlmaml.baseline import LinearFeatureBaseline, baseline_features, discounted_returns
-from rlmaml.episodes import Episodes
+from rlmaml.rl.advantages import gae, normalise_per_task
+from rlmaml.rl.baseline import LinearFeatureBaseline, baseline_features, discounted_returns
+from rlmaml.rl.episodes import Episodes
 
 
 def test_gae_matches_a_hand_computation():

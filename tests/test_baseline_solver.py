@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlmaml.baseline import solve_ridge
+from rlmaml.rl.baseline import solve_ridge
 
 REGRESSION_BATCH = Path(__file__).resolve().parents[2] / "shared/data/regressions/ant_dir_gram_batch.npz"
 

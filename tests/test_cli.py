@@ -160,7 +160,7 @@ def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, mes
 
 
 def test_set_takes_several_pairs_repeats_and_exponent_numbers(tmp_path):
-    from rlmaml.config import load_config
+    from rlmaml.runs.config import load_config
 
     config = load_config("navigation2d", ["max_kl=1e-2", "cg_damping=1e-5", "seed=3", "seed=4"])
     assert config["max_kl"] == 0.01 and config["cg_damping"] == 1e-5 and config["seed"] == 4

@@ -7,8 +7,8 @@ import pytest
 from conftest import TINY_NAV, train_tiny_nav
 
 from rlmaml.cli import main
-from rlmaml.environments import make_env, make_vector_env
-from rlmaml.evaluation import step_sizes
+from rlmaml.rl.environments import make_env, make_vector_env
+from rlmaml.rl.evaluation import step_sizes
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_baselines_record_their_env_steps_and_are_not_retrained(nav_baselines, c
 
 
 def test_the_oracle_policy_observes_the_task(nav_baselines):
-    from rlmaml.baselines import load_baselines
+    from rlmaml.rl.baselines import load_baselines
 
     _, policies, _ = load_baselines(nav_baselines)
     assert policies["oracle"].policy.observation_space.shape == (4,)  # position and goal
@@ -114,7 +114,7 @@ def test_baselines_refuse_to_keep_a_method_trained_with_another_budget(nav_basel
 
 
 def test_runs_saved_before_a_config_key_existed_still_load():
-    from rlmaml.config import load_config, resolve
+    from rlmaml.runs.config import load_config, resolve
 
     current = load_config("navigation2d")
     older = {k: v for k, v in current.items() if k not in ("policy", "observe_task", "normalize_actions")}

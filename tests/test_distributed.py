@@ -16,7 +16,7 @@ import torch
 from conftest import TINY_NAV
 
 from rlmaml.cli import main
-from rlmaml.distributed import Context, split
+from rlmaml.runs.distributed import Context, split
 from rlmaml.errors import UserError
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]

@@ -11,10 +11,10 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from torch.func import functional_call
 
 from rlmaml.cli import main
-from rlmaml.environments import make_env
-from rlmaml.evaluation import adapt_and_measure
-from rlmaml.export import fold_action_scaling
-from rlmaml.run import load_trained_policy
+from rlmaml.rl.environments import make_env
+from rlmaml.rl.evaluation import adapt_and_measure
+from rlmaml.rl.export import fold_action_scaling
+from rlmaml.runs.run_dir import load_trained_policy
 
 TASK = {"goal": [0.3, -0.2]}
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import TINY_NAV
 
-from rlmaml.checkpoint import load_checkpoint
+from rlmaml.runs.checkpoint import load_checkpoint
 from rlmaml.cli import main
-from rlmaml.run import read_run_config
+from rlmaml.runs.run_dir import read_run_config
 
 ITERATIONS = 7
 SETTINGS = [*TINY_NAV, "checkpoint_every=3", f"iterations={ITERATIONS}"]
@@ -23,7 +23,7 @@ SETTINGS = [*TINY_NAV, "checkpoint_every=3", f"iterations={ITERATIONS}"]
 # before it is renamed into place, so that a signal can land while a checkpoint is written.
 SLOW_CHECKPOINTS = """
 import sys, time
-import rlmaml.checkpoint as checkpoint
+import rlmaml.runs.checkpoint as checkpoint
 from rlmaml.cli import main
 write = checkpoint.atomic_write
 def slow(path, write_to):

@@ -6,11 +6,11 @@ import torch
 from conftest import sample_fixed_episodes
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from rlmaml.curvature import KLCurvature
-from rlmaml.functional import expand_to_tasks, flatten, parameters_of, unflatten
-from rlmaml.maml import adapt
-from rlmaml.objectives import OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
-from rlmaml.sb3 import SB3GaussianPolicy
+from rlmaml.rl.curvature import KLCurvature
+from rlmaml.core.functional import expand_to_tasks, flatten, parameters_of, unflatten
+from rlmaml.core.maml import adapt
+from rlmaml.rl.objectives import OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
+from rlmaml.rl.sb3 import SB3GaussianPolicy
 
 LR = 0.5
 
@@ -101,8 +101,8 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
 
 
 def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_policy, nav_tasks):
-    from rlmaml.distributed import Shard
-    from rlmaml.metalearner import MAMLTRPO, Adaptation, MAMLSettings, curvature_tasks
+    from rlmaml.runs.distributed import Shard
+    from rlmaml.rl.metalearner import MAMLTRPO, Adaptation, MAMLSettings, curvature_tasks
 
     assert curvature_tasks(3, 0.6) == [0, 1] and curvature_tasks(40, 0.25) == list(range(0, 40, 4))
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rlmaml.cli import main
-from rlmaml.config import is_supervised, load_config, packaged_configs
+from rlmaml.runs.config import is_supervised, load_config, packaged_configs
 
 RL_CONFIGS = [name for name in packaged_configs() if not is_supervised(load_config(name))]
 SMALL = ["iterations=1", "meta_batch_size=3", "fast_batch_size=2", "horizon=30", "cg_iters=2"]

@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.wrappers import RescaleAction
 
 import rlmaml.envs  # noqa: F401  (registers the rlmaml/ ids)
-from rlmaml.config import load_config
+from rlmaml.runs.config import load_config
 
 IDS = ["AntDirRllab-v0", "AntVelRllab-v0", "AntGoalRllab-v0"]
 BENT_LEGS = [0, 0, 0.55, 1, 0, 0, 0, 0, 1, 0, -1, 0, -1, 0, 1]

@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from rlmaml.cli import main
-from rlmaml.run_guard import LOCK_FILE, RunLock
+from rlmaml.runs.run_guard import LOCK_FILE, RunLock
 
 TINY = ["meta_batch_size=3", "fast_batch_size=4", "horizon=20", "hidden_sizes=[8]", "checkpoint_every=2"]
 TINY_SINUSOID = ["meta_batch_size=2", "hidden_sizes=[8]", "checkpoint_every=2"]

@@ -3,11 +3,11 @@ meta-batch across calls (or processes) gives the same tasks and the same episode
 
 import torch
 
-from rlmaml.environments import make_vector_env
-from rlmaml.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.metalearner import MAMLTRPO, MAMLSettings, seed_keys
-from rlmaml.policies import GaussianMLPPolicy
-from rlmaml.sampler import BatchSampler
+from rlmaml.rl.environments import make_vector_env
+from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, seed_keys
+from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.rl.sampler import BatchSampler
 
 
 def test_tasks_do_not_depend_on_the_meta_batch_size():

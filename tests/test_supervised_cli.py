@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 from supervised_support import single_thread, write_image_folder  # noqa: F401
 
 from rlmaml.cli import main
-from rlmaml.config import load_config
-from rlmaml.run import write_config
+from rlmaml.runs.config import load_config
+from rlmaml.runs.run_dir import write_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 TINY_SINUSOID = ["meta_batch_size=4", "hidden_sizes=[8]", "checkpoint_every=2"]
@@ -191,11 +191,11 @@ def test_evaluate_and_adapt_refuse_the_other_mode(sinusoid_run, tmp_path, capsys
 def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_path, monkeypatch, capsys):
     import numpy as np
 
-    import rlmaml.plots
+    import rlmaml.runs.plots
 
-    drawn, save = [], rlmaml.plots.save_figure
+    drawn, save = [], rlmaml.runs.plots.save_figure
     monkeypatch.setattr(
-        rlmaml.plots, "save_figure", lambda figure, *args, **kw: (drawn.append(figure), save(figure, *args, **kw))
+        rlmaml.runs.plots, "save_figure", lambda figure, *args, **kw: (drawn.append(figure), save(figure, *args, **kw))
     )
     loss_only, loss_and_accuracy = tmp_path / "sinusoid.png", tmp_path / "shapes.png"
     assert main(["plot", str(sinusoid_run), "--out", str(loss_only), "--window", "2"]) == 0
@@ -220,7 +220,7 @@ def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_pat
 def test_moving_average_keeps_only_full_windows():
     import numpy as np
 
-    from rlmaml.plots import moving_average
+    from rlmaml.runs.plots import moving_average
 
     values = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 4.0, 4.0]])
     assert np.allclose(moving_average(values, 2), [[1.5, 2.5, 3.5], [0.0, 2.0, 4.0]])

@@ -5,7 +5,7 @@ import pytest
 import torch
 from supervised_support import config_of, single_thread  # noqa: F401
 
-from rlmaml.functional import flatten
+from rlmaml.core.functional import flatten
 from rlmaml.supervised.experiment import SupervisedExperiment
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
 from rlmaml.supervised.models import ConvNet

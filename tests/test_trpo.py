@@ -5,13 +5,13 @@ import math
 import pytest
 import torch
 
-from rlmaml.distributed import Shard
-from rlmaml.functional import detach
-from rlmaml.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.objectives import OldPolicy, surrogate_and_kl
-from rlmaml.policies import GaussianMLPPolicy
-from rlmaml.sampler import BatchSampler
-from rlmaml.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
+from rlmaml.runs.distributed import Shard
+from rlmaml.core.functional import detach
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+from rlmaml.rl.objectives import OldPolicy, surrogate_and_kl
+from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.rl.sampler import BatchSampler
+from rlmaml.rl.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
 
 
 def test_conjugate_gradient_solves_a_positive_definite_system():

@@ -16,10 +16,10 @@ from types import ModuleType
 import pytest
 
 from rlmaml.cli import main
-from rlmaml.config import packaged_configs
-from rlmaml.run import read_run_config
-from rlmaml.zoo import PAPER, config_name
-from rlmaml.zoo_table import END, START
+from rlmaml.runs.config import packaged_configs
+from rlmaml.runs.run_dir import read_run_config
+from rlmaml.zoo.entries import PAPER, config_name
+from rlmaml.zoo.table import END, START
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {

@@ -7,10 +7,10 @@ from typing import Any
 
 import torch
 
-from rlmaml.config import is_supervised, resolve
-from rlmaml.distributed import Context
+from rlmaml.runs.config import is_supervised, resolve
+from rlmaml.runs.distributed import Context
 from rlmaml.errors import UserError
-from rlmaml.run import load_latest_checkpoint, read_run_config
+from rlmaml.runs.run_dir import load_latest_checkpoint, read_run_config
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
 from rlmaml.supervised.problems import build_problem
 

@@ -1,5 +1,5 @@
 """Supervised MAML: adapt every task of a meta-batch with the shared core
-(`rlmaml.maml.adapt`) in one vmapped graph, then an Adam step on the query losses.
+(`rlmaml.core.maml.adapt`) in one vmapped graph, then an Adam step on the query losses.
 MAML++'s options are switched by `MetaSettings`."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from rlmaml.distributed import Context, Shard
-from rlmaml.functional import Params, call_per_task, expand_to_tasks, flatten
-from rlmaml.maml import StepSize, adapt
+from rlmaml.runs.distributed import Context, Shard
+from rlmaml.core.functional import Params, call_per_task, expand_to_tasks, flatten
+from rlmaml.core.maml import StepSize, adapt
 from rlmaml.supervised.mamlpp import (
     InnerLearningRates,
     cosine_learning_rate,
@@ -25,7 +25,7 @@ from rlmaml.supervised.mamlpp import (
 )
 from rlmaml.supervised.optimizer_state import load_optimizer_tensors, optimizer_tensors
 from rlmaml.supervised.tasks import TaskBatch
-from rlmaml.weights import load_weights
+from rlmaml.runs.weights import load_weights
 
 PerTask = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets) [T, ...] -> [T]
 MODEL_PREFIX, INNER_LR_PREFIX = "model.", "inner_lr."

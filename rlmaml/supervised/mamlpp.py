@@ -50,7 +50,7 @@ class InnerLearningRates(nn.Module):
         self.rates = nn.Parameter(torch.full((len(self.names), steps), float(initial), dtype=dtype))
 
     def schedule(self, steps: int) -> list[dict[str, torch.Tensor]]:
-        """One {parameter name: rate} per step, the form `rlmaml.maml.adapt` takes."""
+        """One {parameter name: rate} per step, the form `rlmaml.core.maml.adapt` takes."""
         learned = self.rates.shape[1]
         return [
             {name: self.rates[i, min(step, learned - 1)] for i, name in enumerate(self.names)} for step in range(steps)

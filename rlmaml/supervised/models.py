@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rlmaml.functional import Params, parameters_of
+from rlmaml.core.functional import Params, parameters_of
 
 
 class RegressionMLP(nn.Module):

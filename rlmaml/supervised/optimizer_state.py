@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from rlmaml.errors import UserError
-from rlmaml.weights import listed
+from rlmaml.runs.weights import listed
 
 PREFIX = "optimizer."
 

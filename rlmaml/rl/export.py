@@ -1,4 +1,4 @@
-"""Adapted policies as Stable-Baselines3 PPO files (read back safely by rlmaml.sb3_file)."""
+"""Adapted policies as Stable-Baselines3 PPO files (read back safely by rlmaml.rl.sb3_file)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import torch
 from stable_baselines3 import PPO
 from torch import nn
 
-from rlmaml.checkpoint import atomic_write
-from rlmaml.environments import make_env
-from rlmaml.functional import Params
-from rlmaml.policies import GaussianMLPPolicy
-from rlmaml.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+from rlmaml.runs.checkpoint import atomic_write
+from rlmaml.rl.environments import make_env
+from rlmaml.core.functional import Params
+from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
 
 
 def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tensor]:

@@ -18,9 +18,9 @@ from gymnasium.vector import AutoresetMode
 from torch import nn
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
-from rlmaml.environments import make_vector_env
-from rlmaml.episodes import Episodes
-from rlmaml.functional import Params, call_per_task
+from rlmaml.rl.environments import make_vector_env
+from rlmaml.rl.episodes import Episodes
+from rlmaml.core.functional import Params, call_per_task
 
 SeedKey = Sequence[int]
 

@@ -16,10 +16,10 @@ from typing import Any, NoReturn
 
 import torch
 
-from rlmaml.environments import env_spaces
+from rlmaml.rl.environments import env_spaces
 from rlmaml.errors import UserError
-from rlmaml.sb3 import SB3GaussianPolicy, sb3_actor_critic
-from rlmaml.weights import listed, load_weights
+from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
+from rlmaml.runs.weights import listed, load_weights
 
 POLICY_MEMBER = "policy.pth"
 # Far above the policy.pth of any network rlmaml trains (kilobytes to a few megabytes),

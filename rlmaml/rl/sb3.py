@@ -11,7 +11,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
 from torch import nn
 
-from rlmaml.policies import ACTIVATIONS
+from rlmaml.rl.policies import ACTIVATIONS
 
 
 class SB3GaussianPolicy(nn.Module):

@@ -15,7 +15,7 @@ class Episodes:
     """Tensors of shape [T, M, E, ...]: time, task, episode of the task.
 
     `mask` is 1 where the step happened and 0 after the episode ended; rewards are zero
-    where masked. `advantages` is filled in by `rlmaml.advantages.compute_advantages`.
+    where masked. `advantages` is filled in by `rlmaml.rl.advantages.compute_advantages`.
     """
 
     observations: torch.Tensor

@@ -9,14 +9,14 @@ import torch
 import yaml
 from torch import nn
 
-from rlmaml.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
-from rlmaml.config import is_supervised, resolve
-from rlmaml.distributed import Context
-from rlmaml.environments import env_spaces
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
+from rlmaml.runs.config import is_supervised, resolve
+from rlmaml.runs.distributed import Context
+from rlmaml.rl.environments import env_spaces
 from rlmaml.errors import UserError
-from rlmaml.policies import GaussianMLPPolicy
-from rlmaml.safe_yaml import safe_load
-from rlmaml.weights import load_weights
+from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.runs.safe_yaml import safe_load
+from rlmaml.runs.weights import load_weights
 
 CONFIG_FILE = "config.yaml"
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
@@ -40,7 +40,7 @@ def build_policy(config: dict[str, Any]) -> nn.Module:
     observation_space, action_space = env_spaces(config)
     torch.manual_seed(config["seed"])
     if config["policy"] == "sb3":
-        from rlmaml.sb3 import SB3GaussianPolicy, sb3_actor_critic
+        from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
 
         actor_critic = sb3_actor_critic(observation_space, action_space, config["hidden_sizes"], config["activation"])
         return SB3GaussianPolicy(actor_critic)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from rlmaml.errors import RunFailed, Stopped, UserError
-from rlmaml.statistics import StepStatistic
+from rlmaml.core.statistics import StepStatistic
 
 
 def parse_task(pairs: list[str]) -> dict[str, Any]:
     """`goal=0.3,-0.2 other=1` -> {"goal": [0.3, -0.2], "other": 1.0}."""
-    from rlmaml.config import parse_assignment
+    from rlmaml.runs.config import parse_assignment
 
     task: dict[str, Any] = {}
     for pair in pairs:
@@ -33,7 +33,7 @@ def parse_task(pairs: list[str]) -> dict[str, Any]:
 
 def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     """The task if the run's env accepts it; else UserError with the env's reason."""
-    from rlmaml.environments import make_env
+    from rlmaml.rl.environments import make_env
 
     env = make_env(config)
     try:
@@ -58,7 +58,7 @@ def image_path(text: str) -> Path:
 
 def write_json(path: str, report: dict[str, Any]) -> None:
     """The report at `path`, its folder created, written whole or not at all."""
-    from rlmaml.checkpoint import atomic_write
+    from rlmaml.runs.checkpoint import atomic_write
 
     text = json.dumps(report, indent=2)
     atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))
@@ -66,7 +66,7 @@ def write_json(path: str, report: dict[str, Any]) -> None:
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The config named on the command line with its --set and --seed overrides."""
-    from rlmaml.config import load_config
+    from rlmaml.runs.config import load_config
 
     overrides = set_pairs(args)
     if args.seed is not None:
@@ -81,7 +81,7 @@ def set_pairs(args: argparse.Namespace) -> list[str]:
 
 def set_keys(args: argparse.Namespace) -> set[str]:
     """The config keys given with --set."""
-    from rlmaml.config import parse_assignment
+    from rlmaml.runs.config import parse_assignment
 
     return {parse_assignment(pair)[0] for pair in set_pairs(args)}
 
@@ -95,11 +95,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Under torchrun each process runs this; the processes share the meta-batch."""
     import time
 
-    from rlmaml.config import is_supervised
-    from rlmaml.distributed import session
-    from rlmaml.memory import check_training
-    from rlmaml.run import keep_run_settings
-    from rlmaml.trainer import Trainer
+    from rlmaml.runs.config import is_supervised
+    from rlmaml.runs.distributed import session
+    from rlmaml.runs.memory import check_training
+    from rlmaml.runs.run_dir import keep_run_settings
+    from rlmaml.runs.trainer import Trainer
 
     config = config_from_args(args)
     check_training(config)
@@ -113,7 +113,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
             experiment = SupervisedExperiment(config, context)
         else:
-            from rlmaml.rl_experiment import RLExperiment
+            from rlmaml.rl.experiment import RLExperiment
 
             experiment = RLExperiment(config, context)
         trainer = Trainer(config, out, experiment, args.resume, not args.quiet, context)
@@ -134,12 +134,12 @@ def returns_json(returns: list[StepStatistic]) -> list[dict[str, Any]]:
 
 def cmd_adapt(args: argparse.Namespace) -> None:
     if args.video:
-        from rlmaml.video import choose_headless_backend
+        from rlmaml.rl.video import choose_headless_backend
 
         choose_headless_backend()  # before MuJoCo is imported
-    from rlmaml.evaluation import adapt_and_measure, with_episodes
-    from rlmaml.memory import check_adaptation
-    from rlmaml.run import load_trained_policy, read_run_config
+    from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
+    from rlmaml.runs.memory import check_adaptation
+    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
 
     run_config = with_episodes(read_run_config(Path(args.run_dir)), args.episodes)
     check_adaptation(run_config, 1 if args.task else args.num_tasks, args.steps)
@@ -150,7 +150,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     if args.video:
         if "Navigation2D" in config["env"]:
             raise UserError("--video renders MuJoCo envs; for 2D navigation draw the trajectories with --plot")
-        from rlmaml.video import check_rendering
+        from rlmaml.rl.video import check_rendering
 
         check_rendering(config)
     tasks: Any = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
@@ -170,11 +170,11 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         }
         write_json(args.json, report)
     if args.plot:
-        from rlmaml.plots import plot_navigation
+        from rlmaml.runs.plots import plot_navigation
 
         plot_navigation(result, Path(args.plot))
     if args.video:
-        from rlmaml.video import write_adaptation_videos
+        from rlmaml.rl.video import write_adaptation_videos
 
         before, after = ({name: p[0] for name, p in result.parameters[k].items()} for k in (0, -1))  # task 0
         paths = write_adaptation_videos(
@@ -184,10 +184,10 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from rlmaml.evaluation import adapt_and_measure, with_episodes
-    from rlmaml.export import save_atomically, to_ppo
-    from rlmaml.memory import check_adaptation
-    from rlmaml.run import load_trained_policy, read_run_config
+    from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
+    from rlmaml.rl.export import save_atomically, to_ppo
+    from rlmaml.runs.memory import check_adaptation
+    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
 
     out = Path(args.out)
     if out.suffix != ".zip":
@@ -206,8 +206,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_baselines(args: argparse.Namespace) -> None:
-    from rlmaml.baselines import train_baselines
-    from rlmaml.config import is_supervised
+    from rlmaml.rl.baselines import train_baselines
+    from rlmaml.runs.config import is_supervised
 
     config = config_from_args(args)
     if is_supervised(config):
@@ -217,10 +217,10 @@ def cmd_baselines(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from rlmaml.compare import compare, format_table, methods_to_compare
-    from rlmaml.evaluation import with_episodes
-    from rlmaml.memory import check_adaptation
-    from rlmaml.run import load_trained_policy, read_run_config
+    from rlmaml.rl.compare import compare, format_table, methods_to_compare
+    from rlmaml.rl.evaluation import with_episodes
+    from rlmaml.runs.memory import check_adaptation
+    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
 
     check_adaptation(with_episodes(read_run_config(Path(args.run_dir)), args.episodes), args.num_tasks, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
@@ -242,7 +242,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "methods": {label: returns_json(returns) for label, returns in results.items()},
         }
         write_json(args.json, report)
-    from rlmaml.plots import plot_comparison
+    from rlmaml.runs.plots import plot_comparison
 
     figure = args.plot or Path(args.run_dir) / "compare.png"
     plot_comparison(results, config["env"], args.num_tasks, figure)
@@ -250,7 +250,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    from rlmaml.plots import META_RL_PANELS, plot_training_curves, supervised_panels
+    from rlmaml.runs.plots import META_RL_PANELS, plot_training_curves, supervised_panels
 
     kind, groups = group_runs([Path(d) for d in args.run_dirs])
     if kind == META_RL:
@@ -266,7 +266,7 @@ META_RL = "meta-RL"  # the kind of a run without a supervised `mode`
 def run_kind(config: dict[str, Any]) -> str:
     """What a run's progress.csv holds: meta-RL returns, sinusoid losses, or classification
     losses and accuracies."""
-    from rlmaml.config import is_supervised
+    from rlmaml.runs.config import is_supervised
 
     return config["mode"] if is_supervised(config) else META_RL
 
@@ -274,8 +274,8 @@ def run_kind(config: dict[str, Any]) -> str:
 def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, list[dict[str, Any]]]]:
     """The runs' kind and {label: progress of each run}: runs whose configs differ only in
     seed and length form one group. All runs must be of one kind, as they share the axes."""
-    from rlmaml.plots import read_progress
-    from rlmaml.run import read_run_config
+    from rlmaml.runs.plots import read_progress
+    from rlmaml.runs.run_dir import read_run_config
 
     groups: dict[str, list[dict[str, Any]]] = {}
     configs: dict[str, dict[str, Any]] = {}
@@ -318,8 +318,8 @@ def group_labels(configs: list[dict[str, Any]]) -> list[str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from rlmaml.memory import check_evaluation
-    from rlmaml.run import read_run_config
+    from rlmaml.runs.memory import check_evaluation
+    from rlmaml.runs.run_dir import read_run_config
     from rlmaml.supervised.evaluation import evaluate_held_out
     from rlmaml.supervised.experiment import load_trained_experiment
 
@@ -357,7 +357,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         ]
         write_json(args.json, {"metric": metric, "steps": steps_json})
     if args.plot:
-        from rlmaml.statistics import EVALUATION_ITERATION
+        from rlmaml.core.statistics import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid
 
         batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)
@@ -365,7 +365,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_zoo(args: argparse.Namespace) -> None:
-    from rlmaml.zoo import describe, listing, zoo_entries
+    from rlmaml.zoo.entries import describe, listing, zoo_entries
 
     entries = zoo_entries(Path(args.dir))
     print(listing(entries, Path(args.dir)))

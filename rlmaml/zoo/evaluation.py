@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rlmaml.checkpoint import CHECKPOINT_DIR, atomic_write
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
 from rlmaml.cli import finite_or_none
-from rlmaml.config import is_supervised
+from rlmaml.runs.config import is_supervised
 from rlmaml.errors import UserError
-from rlmaml.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
-from rlmaml.statistics import StepStatistic
-from rlmaml.zoo import (
+from rlmaml.runs.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
+from rlmaml.core.statistics import StepStatistic
+from rlmaml.zoo.entries import (
     EVALUATION_FILE,
     FIGURE_FILE,
     Entry,
@@ -38,7 +38,7 @@ SUPERVISED_TASKS = 600
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
     if not is_supervised(entry.config):
-        from rlmaml.evaluation import paper_episodes
+        from rlmaml.rl.evaluation import paper_episodes
 
         episodes = paper_episodes(entry.config)
         extra = {} if episodes == entry.config["fast_batch_size"] else {"episodes": episodes}
@@ -74,8 +74,8 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
     """One checkpoint under the protocol, with what its metadata says it cost."""
     n, steps, seed = protocol["num_tasks"], protocol["steps"], protocol["seed"]
     if "lr_schedule" in protocol:
-        from rlmaml.evaluation import adapt_and_measure
-        from rlmaml.run import load_trained_policy
+        from rlmaml.rl.evaluation import adapt_and_measure
+        from rlmaml.runs.run_dir import load_trained_policy
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
         result = adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"], protocol.get("episodes"))
@@ -200,7 +200,7 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
 def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path) -> None:
     """Mean (with 95 % CI band) after 0 and the reported steps against iterations, the
     paper's numbers as dashed lines of the same colour."""
-    from rlmaml.plots import plt, save_figure
+    from rlmaml.runs.plots import plt, save_figure
 
     records = evaluation["checkpoints"]
     x = [r["iterations"] for r in records]

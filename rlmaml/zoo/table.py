@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rlmaml.config import load_config, packaged_configs
+from rlmaml.runs.config import load_config, packaged_configs
 from rlmaml.errors import UserError
-from rlmaml.plots import read_progress
-from rlmaml.zoo import (
+from rlmaml.runs.plots import read_progress
+from rlmaml.zoo.entries import (
     PAPER,
     Entry,
     Reference,

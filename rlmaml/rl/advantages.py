@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from rlmaml.baseline import LinearFeatureBaseline
-from rlmaml.episodes import Episodes, masked_task_mean
+from rlmaml.rl.baseline import LinearFeatureBaseline
+from rlmaml.rl.episodes import Episodes, masked_task_mean
 
 
 def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float) -> torch.Tensor:

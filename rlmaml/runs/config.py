@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from rlmaml.errors import UserError
-from rlmaml.safe_yaml import read_config_text, safe_load
+from rlmaml.runs.safe_yaml import read_config_text, safe_load
 
 REQUIRED = object()  # a Field without a default must be in every config
 MAX_SEED = 2**32 - 1  # what every seeded library takes (numpy's legacy seed, which SB3 uses, the least)

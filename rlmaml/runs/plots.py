@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rlmaml.evaluation import AdaptationResult  # noqa: E402
-from rlmaml.statistics import StepStatistic  # noqa: E402
+from rlmaml.rl.evaluation import AdaptationResult  # noqa: E402
+from rlmaml.core.statistics import StepStatistic  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path, dpi: int) -> None:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlmaml.checkpoint import latest_checkpoint
-from rlmaml.config import is_supervised, packaged_configs
+from rlmaml.runs.checkpoint import latest_checkpoint
+from rlmaml.runs.config import is_supervised, packaged_configs
 from rlmaml.errors import UserError
-from rlmaml.run import CONFIG_FILE, load_latest_checkpoint, read_run_config
+from rlmaml.runs.run_dir import CONFIG_FILE, load_latest_checkpoint, read_run_config
 
 EVALUATION_FILE = "evaluation.json"
 FIGURE_FILE = "evaluation.png"

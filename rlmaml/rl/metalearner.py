@@ -16,14 +16,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rlmaml.advantages import compute_advantages
-from rlmaml.baseline import LinearFeatureBaseline
-from rlmaml.curvature import KLCurvature, per_task_rows
-from rlmaml.distributed import Context, Shard
-from rlmaml.episodes import Episodes, task_sums
-from rlmaml.functional import Params, detach, expand_to_tasks, parameters_of, unflatten
-from rlmaml.maml import adapt
-from rlmaml.objectives import (
+from rlmaml.rl.advantages import compute_advantages
+from rlmaml.rl.baseline import LinearFeatureBaseline
+from rlmaml.rl.curvature import KLCurvature, per_task_rows
+from rlmaml.runs.distributed import Context, Shard
+from rlmaml.rl.episodes import Episodes, task_sums
+from rlmaml.core.functional import Params, detach, expand_to_tasks, parameters_of, unflatten
+from rlmaml.core.maml import adapt
+from rlmaml.rl.objectives import (
     InnerObjective,
     OldPolicy,
     policy_outputs,
@@ -31,9 +31,9 @@ from rlmaml.objectives import (
     surrogate_and_kl,
     surrogate_loss,
 )
-from rlmaml.sampler import BatchSampler
-from rlmaml.timing import Stopwatch
-from rlmaml.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
+from rlmaml.rl.sampler import BatchSampler
+from rlmaml.core.timing import Stopwatch
+from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 
 
 @dataclass(frozen=True)

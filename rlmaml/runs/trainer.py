@@ -16,18 +16,18 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
-from rlmaml.checkpoint import (
+from rlmaml.runs.checkpoint import (
     CHECKPOINT_DIR,
     latest_checkpoint,
     load_checkpoint,
     remove_stale_temporaries,
     save_checkpoint,
 )
-from rlmaml.distributed import Context
+from rlmaml.runs.distributed import Context
 from rlmaml.errors import RunFailed, Stopped, UserError
-from rlmaml.logger import ProgressLog
-from rlmaml.run import CONFIG_FILE, check_resumable, read_run_config, write_config
-from rlmaml.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
+from rlmaml.runs.logger import ProgressLog
+from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, write_config
+from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
 
 SKIPPED = "update_skipped"  # the progress.csv column every experiment reports, 1 or 0
 

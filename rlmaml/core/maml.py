@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from rlmaml.functional import Params
+from rlmaml.core.functional import Params
 
 StepSize = float | Params
 InnerLoss = Callable[[Params, int], torch.Tensor]

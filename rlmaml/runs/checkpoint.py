@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from rlmaml.errors import UserError
-from rlmaml.weights import listed, non_finite
+from rlmaml.runs.weights import listed, non_finite
 
 CHECKPOINT_DIR = "checkpoints"
 MAX_JSON_BYTES = 16 * 2**20  # a checkpoint's JSON is a few kilobytes: config, counters, small state

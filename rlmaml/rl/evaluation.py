@@ -8,12 +8,12 @@ from typing import Any
 
 from torch import nn
 
-from rlmaml.episodes import Episodes
-from rlmaml.functional import Params, detach, parameters_of
-from rlmaml.metalearner import MAMLTRPO
-from rlmaml.rl_experiment import settings_from
-from rlmaml.sampler import BatchSampler
-from rlmaml.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.rl.episodes import Episodes
+from rlmaml.core.functional import Params, detach, parameters_of
+from rlmaml.rl.metalearner import MAMLTRPO
+from rlmaml.rl.experiment import settings_from
+from rlmaml.rl.sampler import BatchSampler
+from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlmaml.config import shown
+from rlmaml.runs.config import shown
 from rlmaml.errors import UserError
 
 MIB = 2**20
@@ -184,7 +184,7 @@ def refuse_beyond(parts: list[Part], what: str, sizes: str, lower: tuple[str, ..
 
 def env_dims(config: dict[str, Any]) -> tuple[int, int]:
     """Observation and action numbers of the config's env (one env made and closed)."""
-    from rlmaml.environments import env_spaces
+    from rlmaml.rl.environments import env_spaces
 
     observations, actions = env_spaces(config)
     return observations.shape[0], actions.shape[0]

@@ -10,7 +10,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlmaml.checkpoint import atomic_write
+from rlmaml.runs.checkpoint import atomic_write
 from rlmaml.errors import UserError
 
 # Columns added after runs were saved, with the value their older rows get: before

@@ -21,7 +21,7 @@ from typing import Literal
 
 import torch
 
-from rlmaml.functional import Params, unflatten
+from rlmaml.core.functional import Params, unflatten
 
 PolicyOutputs = Callable[[Params], tuple[torch.Tensor, torch.Tensor]]
 JacobianKind = Literal["identity", "symmetric", "general"]

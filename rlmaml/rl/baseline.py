@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from rlmaml.episodes import Episodes
+from rlmaml.rl.episodes import Episodes
 
 
 def discounted_returns(rewards: torch.Tensor, mask: torch.Tensor, gamma: float) -> torch.Tensor:

@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 
-from rlmaml.distributed import Context
-from rlmaml.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.run import POLICY_PREFIX, build_policy, policy_weights
-from rlmaml.sampler import BatchSampler
-from rlmaml.weights import load_weights
+from rlmaml.runs.distributed import Context
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
+from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.weights import load_weights
 
 
 def settings_from(config: dict[str, Any]) -> MAMLSettings:

@@ -1,0 +1,1 @@
+"""The zoo of trained runs: its entries against the paper, their evaluation and the README table."""
