@@ -7,8 +7,8 @@ import pytest
 from conftest import TINY_NAV, train_tiny_nav
 
 from rlmaml.cli import main
+from rlmaml.rl.adaptation import step_sizes
 from rlmaml.rl.environments import make_env, make_vector_env
-from rlmaml.rl.evaluation import step_sizes
 
 
 @pytest.fixture(scope="module")

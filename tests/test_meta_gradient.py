@@ -6,9 +6,9 @@ import torch
 from conftest import sample_fixed_episodes
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from rlmaml.rl.curvature import KLCurvature
 from rlmaml.core.functional import expand_to_tasks, flatten, parameters_of, unflatten
 from rlmaml.core.maml import adapt
+from rlmaml.rl.curvature import KLCurvature
 from rlmaml.rl.objectives import OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
 from rlmaml.rl.sb3 import SB3GaussianPolicy
 
@@ -101,16 +101,19 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
 
 
 def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_policy, nav_tasks):
+    from rlmaml.rl.adaptation import Adaptation
+    from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+    from rlmaml.rl.outer_trpo import TRPOSettings, curvature_tasks
     from rlmaml.runs.distributed import Shard
-    from rlmaml.rl.metalearner import MAMLTRPO, Adaptation, MAMLSettings, curvature_tasks
 
     assert curvature_tasks(3, 0.6) == [0, 1] and curvature_tasks(40, 0.25) == list(range(0, 40, 4))
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
-    learner = MAMLTRPO(tiny_policy, sampler=None, settings=MAMLSettings(fast_lr=LR, cg_subsample=0.6, cg_damping=0.0))
+    settings = MAMLSettings(fast_lr=LR, outer=TRPOSettings(cg_subsample=0.6, cg_damping=0.0))
+    learner = MAMLTRPO(tiny_policy, sampler=None, settings=settings)
     (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old)
-    product = learner.curvature(theta, Adaptation(inner, post, steps), Shard.whole(3))
-    head = Adaptation(inner, post, []).select([0, 1])
+    product = learner.outer.curvature(theta, Adaptation(inner, post, steps, [LR], False), Shard.whole(3))
+    head = Adaptation(inner, post, [], [LR], False).select([0, 1])
     old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
 
     def kl_of_flat(flat):

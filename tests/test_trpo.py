@@ -5,13 +5,14 @@ import math
 import pytest
 import torch
 
-from rlmaml.runs.distributed import Shard
 from rlmaml.core.functional import detach
 from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.rl.objectives import OldPolicy, surrogate_and_kl
+from rlmaml.rl.outer_trpo import TRPOSettings
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sampler import BatchSampler
 from rlmaml.rl.trpo import backtracking_line_search, conjugate_gradient, trust_region_step
+from rlmaml.runs.distributed import Shard
 
 
 def test_conjugate_gradient_solves_a_positive_definite_system():
@@ -53,33 +54,27 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
     post-adaptation episodes: not taken from the line search's own bookkeeping."""
     torch.manual_seed(0)
     model = GaussianMLPPolicy(2, 2, (16, 16), "tanh")
-    learner = MAMLTRPO(model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(max_kl=0.005))
+    learner = MAMLTRPO(
+        model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(outer=TRPOSettings(max_kl=0.005))
+    )
     accepted = 0
     for iteration in range(4):
         tasks = learner.sample_tasks(0, iteration, range(4))
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
-        captured = {}
-        original_adapt = learner.adapt
-
-        def adapt_and_capture(*args, **kwargs):
-            captured["adaptation"] = original_adapt(*args, **kwargs)
-            return captured["adaptation"]
-
-        learner.adapt = adapt_and_capture
-        stats = learner.step(tasks, 0, iteration, Shard.whole(4))
-        learner.adapt = original_adapt
-        adaptation = captured["adaptation"]
+        result = learner.step(tasks, 0, iteration, Shard.whole(4))
+        adaptation, update = result.adaptation, result.update
         post = adaptation.post_episodes
         old = OldPolicy.of(model, detach(adaptation.trajectory[-1]), post)
         after = {n: p.detach().clone().requires_grad_() for n, p in model.named_parameters()}
         with torch.enable_grad():
-            adapted = learner.replay_adaptation(after, adaptation, first_order=True)[-1]
+            adapted = learner.adapter.replay(after, adaptation, first_order=True)[-1]
         loss, kl = (value.mean() for value in surrogate_and_kl(model, detach(adapted), post, old))
         changed = any(not torch.equal(before[n], after[n]) for n in before)
-        assert changed == bool(stats["ls_accepted"])
-        assert all(math.isfinite(v) for v in stats.values())
+        assert changed == update.accepted
+        statistics = [result.env_steps, result.return_before, result.return_after, result.time_meta_update]
+        assert all(math.isfinite(v) for v in [*statistics, update.surrogate_before, update.surrogate_after, update.kl])
         if changed:
             accepted += 1
             assert 0.0 < kl.item() <= 0.005
-            assert loss.item() < stats["surrogate_before"]
+            assert loss.item() < update.surrogate_before
     assert accepted > 0

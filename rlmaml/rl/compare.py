@@ -8,10 +8,10 @@ from typing import Any
 
 from torch import nn
 
-from rlmaml.rl.baselines import load_policies, method_config, read_baselines
-from rlmaml.errors import UserError
-from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.core.statistics import StepStatistic
+from rlmaml.errors import UserError
+from rlmaml.rl.baselines import load_policies, method_config, read_baselines
+from rlmaml.rl.evaluation import adapt_and_measure
 
 # Keys that must agree between a MAML run and its baselines for the comparison to be fair.
 SHARED_KEYS = ("env", "env_kwargs", "horizon", "normalize_actions")

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from torch import nn
 
-from rlmaml.rl.episodes import Episodes
 from rlmaml.core.functional import Params, detach, parameters_of
-from rlmaml.rl.metalearner import MAMLTRPO
-from rlmaml.rl.experiment import settings_from
-from rlmaml.rl.sampler import BatchSampler
 from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.rl.adaptation import Adapter, step_sizes
+from rlmaml.rl.episodes import Episodes
+from rlmaml.rl.metalearner import sample_tasks, seed_keys
+from rlmaml.rl.sampler import BatchSampler
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:
     """Mean return, with the CI over tasks' mean returns (over episodes for one task)."""
     returns = episodes.episode_returns().numpy()  # [M, E]
     return mean_and_ci95(returns.mean(axis=1) if returns.shape[0] > 1 else returns[0])
-
-
-# Step-size schedules of `rlmaml adapt`: the one meta-training used, or the original MAML
-# evaluation's (fast_lr for the first step, fast_lr / 2 for every later one).
-SCHEDULES = ("training", "paper")
 
 
 # The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
@@ -47,19 +43,6 @@ def with_episodes(config: dict[str, Any], episodes: int | None) -> dict[str, Any
     return {**config, "fast_batch_size": episodes}
 
 
-def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float]) -> list[float]:
-    """The step size of each of `steps` steps under a named schedule, or the given ones."""
-    if not isinstance(schedule, str):
-        given = [float(lr) for lr in schedule]
-        if len(given) != steps:
-            raise ValueError(f"{len(given)} step sizes given for {steps} steps")
-        return given
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    later = fast_lr / 2 if schedule == "paper" else fast_lr
-    return [fast_lr, *[later] * (steps - 1)][:steps]
-
-
 @dataclass
 class AdaptationResult:
     tasks: list[dict[str, Any]]
@@ -80,19 +63,18 @@ def adapt_and_measure(
     """Adapt `policy` to the given tasks (or that many new ones) with `steps` policy-gradient
     steps of `episodes` episodes each (default: the config's fast_batch_size; `paper_episodes`
     gives the original evaluation's), measuring the return before and after every step.
-    `schedule` names the step sizes (see SCHEDULES) or gives one per step.
+    `schedule` names the step sizes (see rlmaml.rl.adaptation.SCHEDULES) or gives one per step.
     The steps are first-order: nothing here is differentiated through the adaptation.
     The tasks and episodes depend on `seed` only, so every policy sees the same tasks."""
     config = with_episodes(config, episodes)
     sampler = BatchSampler.from_config(config)
     try:
-        learner = MAMLTRPO(policy, sampler, settings_from(config))
         if isinstance(tasks, int):
-            tasks = learner.sample_tasks(seed, EVALUATION_ITERATION, range(tasks))
-        lr = step_sizes(config["fast_lr"], steps, schedule)
-        adaptation = learner.adapt(
-            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True, lr
-        )
+            tasks = sample_tasks(sampler, seed, EVALUATION_ITERATION, range(tasks))
+        adapter = Adapter(policy, sampler, config["gamma"], config["gae_lambda"])
+        keys = partial(seed_keys, seed, EVALUATION_ITERATION, range(len(tasks)))
+        lrs = step_sizes(config["fast_lr"], steps, schedule)
+        adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)
     finally:
         sampler.close()
     episodes = [*adaptation.inner_episodes, adaptation.post_episodes]

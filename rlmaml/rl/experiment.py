@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import torch
 
-from rlmaml.runs.distributed import Context
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, MetaIteration
+from rlmaml.rl.outer_trpo import TRPOSettings
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.distributed import Context
+from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.runs.weights import load_weights
 
 
 def settings_from(config: dict[str, Any]) -> MAMLSettings:
-    return MAMLSettings(**{name: config[name] for name in MAMLSettings.__dataclass_fields__})
+    """The meta-learner's settings: each field is the config key of its name."""
+    outer = TRPOSettings(**{f.name: config[f.name] for f in fields(TRPOSettings)})
+    return MAMLSettings(**{f.name: config[f.name] for f in fields(MAMLSettings) if f.name != "outer"}, outer=outer)
+
+
+def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
+    """A meta-iteration as a row of progress.csv, with the run's `env_steps` so far."""
+    update = result.update
+    return {
+        "env_steps": env_steps,
+        "return_before": result.return_before,
+        "return_after": result.return_after,
+        "kl": update.kl,
+        "surrogate_before": update.surrogate_before,
+        "surrogate_after": update.surrogate_after,
+        "ls_steps": float(update.steps),
+        "ls_accepted": float(update.accepted),
+        "time_sampling": result.time_sampling,
+        "time_adaptation": result.time_adaptation,
+        "time_meta_update": result.time_meta_update,
+        "update_skipped": float(bool(update.skip_reason)),
+    }
 
 
 class RLExperiment:
@@ -43,17 +66,15 @@ class RLExperiment:
         self.sampler = BatchSampler.from_config(config)
         self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config), context=context)
         self.env_steps = 0.0
+        self.skip_reason = ""
 
     def run_iteration(self, iteration: int) -> dict[str, float]:
         seed = self.config["seed"]
         tasks = self.learner.sample_tasks(seed, iteration, self.shard.indices)
-        stats = self.learner.step(tasks, seed, iteration, self.shard)
-        self.env_steps += stats["env_steps"]
-        return {**stats, "env_steps": self.env_steps}
-
-    @property
-    def skip_reason(self) -> str:
-        return self.learner.skip_reason
+        result = self.learner.step(tasks, seed, iteration, self.shard)
+        self.env_steps += result.env_steps
+        self.skip_reason = result.update.skip_reason
+        return progress_row(result, self.env_steps)
 
     def progress_text(self, stats: dict[str, float]) -> str:
         return f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"

@@ -10,11 +10,11 @@ import torch
 from stable_baselines3 import PPO
 from torch import nn
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.rl.environments import make_env
 from rlmaml.core.functional import Params
+from rlmaml.rl.environments import make_env
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+from rlmaml.runs.checkpoint import atomic_write
 
 
 def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tensor]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from rlmaml.core.functional import Params, call_per_task
 from rlmaml.rl.distributions import gaussian_kl, gaussian_log_prob
 from rlmaml.rl.episodes import Episodes, masked_task_mean
-from rlmaml.core.functional import Params, call_per_task
 
 InnerObjective = Callable[[nn.Module, Params, Episodes], torch.Tensor]
 
