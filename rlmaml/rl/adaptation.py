@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from torch import nn
@@ -97,7 +98,7 @@ class Adapter:
         self.context = context or Context()
         self.stopwatch = Stopwatch()  # seconds spent "sampling", for the caller to read and reset
 
-    def sample(self, task_params: Params, tasks: Sequence[dict], keys: Sequence[SeedKey]) -> Episodes:
+    def sample(self, task_params: Params, tasks: Sequence[dict[str, Any]], keys: Sequence[SeedKey]) -> Episodes:
         """Episodes of the per-task parameters, sampled on the CPU, with advantages, on the
         parameters' device."""
         with self.stopwatch.measure("sampling"):
@@ -108,7 +109,12 @@ class Adapter:
         return episodes.to(next(iter(task_params.values())).device)
 
     def adapt(
-        self, params: Params, tasks: Sequence[dict], keys: StageKeys, step_sizes: Sequence[float], first_order: bool
+        self,
+        params: Params,
+        tasks: Sequence[dict[str, Any]],
+        keys: StageKeys,
+        step_sizes: Sequence[float],
+        first_order: bool,
     ) -> Adaptation:
         """Adapt the shared `params` to each of `tasks` with one inner step per step size,
         each on fresh episodes of the current adapted policy, then sample the adapted policy."""

@@ -77,6 +77,6 @@ def adapt_and_measure(
         adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)
     finally:
         sampler.close()
-    episodes = [*adaptation.inner_episodes, adaptation.post_episodes]
-    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(episodes)]
-    return AdaptationResult(list(tasks), returns, episodes, [detach(p) for p in adaptation.trajectory])
+    per_step = [*adaptation.inner_episodes, adaptation.post_episodes]
+    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(per_step)]
+    return AdaptationResult(list(tasks), returns, per_step, [detach(p) for p in adaptation.trajectory])

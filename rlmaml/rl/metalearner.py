@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,6 +32,8 @@ from rlmaml.runs.distributed import Context, Shard
 
 @dataclass(frozen=True)
 class MAMLSettings:
+    """How to adapt in training and to differentiate through it; the outer optimizer's own."""
+
     num_steps: int = 1
     fast_lr: float = 0.1
     first_order: bool = False
@@ -51,7 +54,7 @@ def seed_keys(seed: int, iteration: int, task_indices: Sequence[int], stage: int
     return [(seed, iteration, int(i), stage) for i in task_indices]
 
 
-def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict]:
+def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict[str, Any]]:
     """Task i drawn from its own stream (seed, iteration, i): any split of the indices
     across processes sees the same tasks."""
     distribution = sampler.task_distribution
@@ -97,10 +100,10 @@ class MAMLTRPO:
         self.adapter = Adapter(model, sampler, s.gamma, s.gae_lambda, inner_objective, baseline, self.context)
         self.outer: OuterOptimizer = TRPO(model, s.outer, self.adapter.replay, self.context)
 
-    def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict]:
+    def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict[str, Any]]:
         return sample_tasks(self.sampler, seed, iteration, task_indices)
 
-    def step(self, tasks: Sequence[dict], seed: int, iteration: int, shard: Shard) -> MetaIteration:
+    def step(self, tasks: Sequence[dict[str, Any]], seed: int, iteration: int, shard: Shard) -> MetaIteration:
         """Sample, adapt and update the model's parameters once; `tasks` are the meta-batch's
         tasks at `shard.indices`."""
         s = self.settings

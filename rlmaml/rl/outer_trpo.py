@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from rlmaml.core.functional import Params, detach, unflatten
 from rlmaml.rl.adaptation import Adaptation
-from rlmaml.rl.curvature import KLCurvature, per_task_rows
+from rlmaml.rl.curvature import JacobianKind, KLCurvature, per_task_rows
 from rlmaml.rl.objectives import OldPolicy, policy_outputs, surrogate_and_kl, surrogate_loss
 from rlmaml.rl.outer import OuterStep, Replay
 from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
@@ -27,6 +27,8 @@ from rlmaml.runs.distributed import Context, Shard
 
 @dataclass(frozen=True)
 class TRPOSettings:
+    """The trust region, the conjugate gradient on the curvature and the line search."""
+
     max_kl: float = 0.01
     cg_iters: int = 10
     cg_damping: float = 1e-5
@@ -100,7 +102,7 @@ class TRPO:
             post = adaptation.post_episodes
             weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / len(chosen)
             steps = len(adaptation.inner_episodes)
-            jacobian = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
+            jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
             outputs = partial(policy_outputs, self.model, episodes=post)
             local = KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
 
