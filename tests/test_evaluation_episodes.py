@@ -14,10 +14,10 @@ from supervised_support import single_thread  # noqa: F401
 
 from rlmaml.cli import main
 from rlmaml.rl.compare import compare
-from rlmaml.runs.config import is_supervised, load_config, packaged_configs
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.evaluation import adapt_and_measure, paper_episodes, step_sizes, with_episodes
-from rlmaml.runs.run_dir import load_trained_policy
+from rlmaml.rl.policy_io import load_trained_policy
+from rlmaml.runs.config import is_supervised, load_config, packaged_configs
 from rlmaml.zoo.entries import Entry
 from rlmaml.zoo.evaluation import RL_PROTOCOL, protocol_for, reproduce_command
 

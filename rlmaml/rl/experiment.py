@@ -6,10 +6,10 @@ from typing import Any
 
 import torch
 
-from rlmaml.runs.distributed import Context
 from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
+from rlmaml.rl.policy_io import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.distributed import Context
 from rlmaml.runs.weights import load_weights
 
 
