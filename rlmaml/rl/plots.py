@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 
@@ -49,7 +50,7 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
         steps = all_steps if level else [r.step for r in returns]
         means = [returns[0].mean] * len(steps) if level else [r.mean for r in returns]
         ci = [returns[0].ci95] * len(steps) if level else [r.ci95 for r in returns]
-        style = {"linestyle": "--"} if level else {"marker": "o"}
+        style: dict[str, Any] = {"linestyle": "--"} if level else {"marker": "o"}
         line = axes.plot(steps, means, label=label + (" (not adapted)" if level else ""), **style)[0]
         axes.fill_between(
             steps,

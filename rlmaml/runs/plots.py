@@ -14,9 +14,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 
-def save_figure(figure: plt.Figure, path: Path, dpi: int) -> None:
+def save_figure(figure: Figure, path: Path, dpi: int) -> None:
     """Save into `path` (its folder created) and free the figure."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)
@@ -61,7 +62,8 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     dropped); a non-finite entry spoils only the windows that hold it."""
     if window <= 1:
         return values
-    return np.lib.stride_tricks.sliding_window_view(values, window, axis=-1).mean(axis=-1)
+    means: np.ndarray = np.lib.stride_tricks.sliding_window_view(values, window, axis=-1).mean(axis=-1)
+    return means
 
 
 def plot_training_curves(

@@ -91,7 +91,7 @@ def load_latest_checkpoint(
             saved = sorted(int(p.stem) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("[0-9]*.json"))
             raise UserError(f"--checkpoint {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations")
         return checkpoint, *load_checkpoint(checkpoint)
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
         raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
-    return checkpoint, *load_checkpoint(checkpoint)
+    return latest, *load_checkpoint(latest)
