@@ -13,6 +13,7 @@ from conftest import train_tiny_nav
 from torch import nn
 
 import rlmaml
+from rlmaml.cli import main
 from rlmaml.errors import UserError
 from rlmaml.runs.config import load_config
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
@@ -133,8 +134,6 @@ def nav_run(tmp_path_factory) -> Path:
 
 
 def test_adapt_policy_returns_the_adapted_parameters_and_the_returns_per_step(nav_run):
-    from rlmaml.cli import main
-
     adapted = rlmaml.adapt_policy(nav_run, {"goal": [0.3, -0.2]}, steps=2, seed=3)
     assert [r.step for r in adapted.returns] == [0, 1, 2]
     policy_params = dict(adapted.policy.named_parameters())
