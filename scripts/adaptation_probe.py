@@ -23,7 +23,7 @@ from rlmaml.rl.distributions import gaussian_kl
 from rlmaml.rl.episodes import Episodes, masked_task_mean
 from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.rl.objectives import policy_outputs
-from rlmaml.runs.run_dir import load_trained_policy
+from rlmaml.rl.policy_io import load_trained_policy
 
 RLLAB_ENVS = 40  # the paper's evaluation stepped batch_size / horizon envs side by side ...
 RLLAB_STEPS = 4000  # ... until this many steps of finished episodes were in

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import train_tiny_nav
 
-from rlmaml.runs import memory
 from rlmaml.cli import main
+from rlmaml.runs import memory
 from rlmaml.runs.config import load_config, packaged_configs
 
 GIB = 2**30
@@ -237,7 +237,7 @@ def test_no_hidden_layer_is_a_linear_policy(tmp_path):
     """rllab's MLP makes a linear map of hidden_sizes=(): kept, unlike empty layers."""
     from torch import nn
 
-    from rlmaml.runs.run_dir import build_policy
+    from rlmaml.rl.policy_io import build_policy
 
     policy = build_policy(load_config("navigation2d", ["hidden_sizes=[]"]))
     assert [type(layer) for layer in policy.mean] == [nn.Linear]

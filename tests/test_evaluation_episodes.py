@@ -17,8 +17,8 @@ from rlmaml.rl.adaptation import step_sizes
 from rlmaml.rl.compare import compare
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.evaluation import adapt_and_measure, paper_episodes, with_episodes
+from rlmaml.rl.policy_io import load_trained_policy
 from rlmaml.runs.config import is_supervised, load_config, packaged_configs
-from rlmaml.runs.run_dir import load_trained_policy
 from rlmaml.zoo.entries import Entry
 from rlmaml.zoo.evaluation import RL_PROTOCOL, protocol_for, reproduce_command
 

@@ -14,7 +14,7 @@ from rlmaml.cli import main
 from rlmaml.rl.environments import make_env
 from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.rl.export import fold_action_scaling
-from rlmaml.runs.run_dir import load_trained_policy
+from rlmaml.rl.policy_io import load_trained_policy
 
 TASK = {"goal": [0.3, -0.2]}
 

@@ -138,8 +138,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
         choose_headless_backend()  # before MuJoCo is imported
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
+    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
+    from rlmaml.runs.run_dir import read_run_config
 
     run_config = with_episodes(read_run_config(Path(args.run_dir)), args.episodes)
     check_adaptation(run_config, 1 if args.task else args.num_tasks, args.steps)
@@ -170,7 +171,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         }
         write_json(args.json, report)
     if args.plot:
-        from rlmaml.runs.plots import plot_navigation
+        from rlmaml.rl.plots import plot_navigation
 
         plot_navigation(result, Path(args.plot))
     if args.video:
@@ -186,8 +187,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
     from rlmaml.rl.export import save_atomically, to_ppo
+    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
+    from rlmaml.runs.run_dir import read_run_config
 
     out = Path(args.out)
     if out.suffix != ".zip":
@@ -219,8 +221,9 @@ def cmd_baselines(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.rl.compare import compare, format_table, methods_to_compare
     from rlmaml.rl.evaluation import with_episodes
+    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import load_trained_policy, read_run_config
+    from rlmaml.runs.run_dir import read_run_config
 
     check_adaptation(with_episodes(read_run_config(Path(args.run_dir)), args.episodes), args.num_tasks, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
@@ -242,7 +245,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "methods": {label: returns_json(returns) for label, returns in results.items()},
         }
         write_json(args.json, report)
-    from rlmaml.runs.plots import plot_comparison
+    from rlmaml.rl.plots import plot_comparison
 
     figure = args.plot or Path(args.run_dir) / "compare.png"
     plot_comparison(results, config["env"], args.num_tasks, figure)

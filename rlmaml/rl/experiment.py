@@ -9,9 +9,9 @@ import torch
 
 from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, MetaIteration
 from rlmaml.rl.outer_trpo import TRPOSettings
+from rlmaml.rl.policy_io import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.distributed import Context
-from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.runs.weights import load_weights
 
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlmaml.runs.config import shown
 from rlmaml.errors import UserError
+from rlmaml.runs.config import shown
 
 MIB = 2**20
 BASE = 400 * MIB  # Python, torch, MuJoCo and what the first iteration loads on top

@@ -1,4 +1,5 @@
-"""A run directory: config.yaml, progress.csv, tensorboard/ and checkpoints/."""
+"""A run directory: config.yaml, progress.csv, tensorboard/ and checkpoints/, for runs of
+either mode (a meta-RL run's policy is built and loaded by rlmaml/rl/policy_io.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ from typing import Any
 
 import torch
 import yaml
-from torch import nn
 
-from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
-from rlmaml.runs.config import is_supervised, resolve
-from rlmaml.runs.distributed import Context
-from rlmaml.rl.environments import env_spaces
 from rlmaml.errors import UserError
-from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
+from rlmaml.runs.config import resolve
+from rlmaml.runs.distributed import Context
 from rlmaml.runs.safe_yaml import safe_load
-from rlmaml.runs.weights import load_weights
 
 CONFIG_FILE = "config.yaml"
-POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done
 # (cg_subsample: a long run may switch to exact curvature, docs/results.md; the step sizes:
 # a run that diverged continues from its last checkpoint with smaller ones).
@@ -33,19 +29,6 @@ RESUMABLE_CHANGES = (
     "meta_lr",
     "max_kl",
 )
-
-
-def build_policy(config: dict[str, Any]) -> nn.Module:
-    """The run's policy, initialised from its seed: rlmaml's MLP or an SB3 ActorCriticPolicy."""
-    observation_space, action_space = env_spaces(config)
-    torch.manual_seed(config["seed"])
-    if config["policy"] == "sb3":
-        from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
-
-        actor_critic = sb3_actor_critic(observation_space, action_space, config["hidden_sizes"], config["activation"])
-        return SB3GaussianPolicy(actor_critic)
-    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
-    return GaussianMLPPolicy(obs_dim, act_dim, config["hidden_sizes"], config["activation"])
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
@@ -108,26 +91,7 @@ def load_latest_checkpoint(
             saved = sorted(int(p.stem) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("[0-9]*.json"))
             raise UserError(f"--checkpoint {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations")
         return checkpoint, *load_checkpoint(checkpoint)
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
         raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
-    return checkpoint, *load_checkpoint(checkpoint)
-
-
-def load_trained_policy(
-    run_dir: Path, iteration: int | None = None
-) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
-    """(config, policy with the weights of the latest checkpoint, or of the one saved after
-    `iteration` iterations, checkpoint metadata)."""
-    config = read_run_config(run_dir)
-    if is_supervised(config):
-        raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
-    checkpoint, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
-    policy = build_policy(config)
-    load_weights(policy, policy_weights(tensors), f"checkpoint {checkpoint}")
-    return config, policy, metadata
-
-
-def policy_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The policy's state dict out of a checkpoint's tensors."""
-    return {name.removeprefix(POLICY_PREFIX): t for name, t in tensors.items() if name.startswith(POLICY_PREFIX)}
+    return latest, *load_checkpoint(latest)

@@ -75,7 +75,7 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
     n, steps, seed = protocol["num_tasks"], protocol["steps"], protocol["seed"]
     if "lr_schedule" in protocol:
         from rlmaml.rl.evaluation import adapt_and_measure
-        from rlmaml.runs.run_dir import load_trained_policy
+        from rlmaml.rl.policy_io import load_trained_policy
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
         result = adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"], protocol.get("episodes"))

@@ -1,0 +1,64 @@
+"""The library's meta-RL entry points: a meta-learner from a config, and a trained policy
+adapted to a task. Thin functions over what `rlmaml train` and `rlmaml adapt` use
+(RLExperiment, load_trained_policy, adapt_and_measure), so both give the same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from rlmaml.core.functional import Params
+from rlmaml.core.statistics import StepStatistic
+from rlmaml.errors import UserError
+from rlmaml.rl.evaluation import adapt_and_measure
+from rlmaml.rl.experiment import RLExperiment
+from rlmaml.rl.policy_io import load_trained_policy
+from rlmaml.runs.config import is_supervised, load_config, resolve
+
+
+def make_meta_learner(config: str | Mapping[str, Any], overrides: Iterable[str] = ()) -> RLExperiment:
+    """The meta-learner of a meta-RL config, its policy initialised from the config's seed:
+    `run_iteration(i)` takes meta-iteration i and returns its statistics, `policy` is the
+    meta-policy, `close()` releases the envs. `config` is a packaged config's name, a YAML
+    path or a mapping, with `key=value` overrides, checked as `rlmaml train` checks it."""
+    if isinstance(config, str):
+        resolved = load_config(config, overrides)
+    else:
+        resolved = resolve(dict(config), overrides)
+    if is_supervised(resolved):
+        raise UserError(f"a {resolved['mode']} config is supervised: meta-learn its model with rlmaml.MAML")
+    return RLExperiment(resolved)
+
+
+@dataclass(frozen=True)
+class AdaptedPolicy:
+    """A meta-trained policy adapted to one task. It acts adapted through
+    `torch.func.functional_call(policy, parameters, observations)`."""
+
+    config: dict[str, Any]  # the run's config
+    policy: nn.Module  # the meta-trained policy, with the checkpoint's weights
+    parameters: Params  # the adapted parameters by name
+    returns: list[StepStatistic]  # the mean return before adaptation (step 0) and after each step
+
+
+def adapt_policy(
+    run_dir: str | Path,
+    task: Mapping[str, Any],
+    steps: int = 1,
+    seed: int = 0,
+    schedule: str | Sequence[float] = "training",
+    episodes: int | None = None,
+    checkpoint: int | None = None,
+) -> AdaptedPolicy:
+    """Adapt the policy of a run directory (its latest checkpoint, or the one saved after
+    `checkpoint` iterations) to `task` with `steps` policy-gradient steps, as `rlmaml adapt
+    --task` does: `schedule` and `episodes` as in `adapt_and_measure`, everything seeded
+    by `seed`."""
+    config, policy, _ = load_trained_policy(Path(run_dir), checkpoint)
+    result = adapt_and_measure(config, policy, [dict(task)], steps, seed, schedule, episodes)
+    adapted = {name: p[0] for name, p in result.parameters[-1].items()}  # the one task's
+    return AdaptedPolicy(config, policy, adapted, result.returns)
