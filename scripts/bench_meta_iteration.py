@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from rlmaml.cli import count
-from rlmaml.runs.config import load_config
+from rlmaml.cli.options import count
 from rlmaml.rl.experiment import RLExperiment
+from rlmaml.runs.config import load_config
 
 REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-RL, 2 cores, median of 60
 
