@@ -17,12 +17,12 @@ import os
 import statistics
 import time
 
-from rlmaml.cli import count
-from rlmaml.runs.config import load_config
-from rlmaml.rl.environments import make_vector_env
+from rlmaml.cli.options import count
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.rl.metalearner import seed_keys
+from rlmaml.rl.environments import make_vector_env
 from rlmaml.rl.experiment import RLExperiment
+from rlmaml.rl.metalearner import seed_keys
+from rlmaml.runs.config import load_config
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from rlmaml.cli import count
+from rlmaml.cli.options import count
 from rlmaml.rl.experiment import RLExperiment
 from rlmaml.runs.config import load_config
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rlmaml.cli import count
+from rlmaml.cli.options import count
 
 
 def launch_command(config: str, processes: int, iterations: int, overrides: list[str], out: Path) -> list[str]:

@@ -8,7 +8,8 @@ import pytest
 from conftest import train_tiny_nav
 from PIL import Image
 
-from rlmaml.cli import group_runs, main
+from rlmaml.cli import main
+from rlmaml.runs.groups import group_runs
 
 RENDER_PROBE = """
 import mujoco

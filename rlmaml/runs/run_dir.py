@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import yaml
 
-from rlmaml.errors import UserError
+from rlmaml.errors import Setting, UserError
 from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
 from rlmaml.runs.config import resolve
 from rlmaml.runs.distributed import Context
@@ -69,14 +69,16 @@ def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
     if saved.keys() != requested.keys():
         differing = ", ".join(sorted(saved.keys() ^ requested.keys()))
         raise UserError(
-            f"--resume: the run was trained with another kind of config (keys {differing} differ); "
-            "resume it with the config it was started from"
+            Setting.RESUME,
+            f": the run was trained with another kind of config (keys {differing} differ); "
+            "resume it with the config it was started from",
         )
     for key in saved:
         if key not in RESUMABLE_CHANGES and saved[key] != requested[key]:
             raise UserError(
-                f"--resume: config key '{key}' is {requested[key]!r} but the run used {saved[key]!r}; "
-                f"only {', '.join(RESUMABLE_CHANGES)} may change when resuming"
+                Setting.RESUME,
+                f": config key '{key}' is {requested[key]!r} but the run used {saved[key]!r}; "
+                f"only {', '.join(RESUMABLE_CHANGES)} may change when resuming",
             )
 
 
@@ -89,7 +91,9 @@ def load_latest_checkpoint(
         checkpoint = Path(run_dir) / CHECKPOINT_DIR / f"{iteration:06d}.json"
         if not checkpoint.is_file():
             saved = sorted(int(p.stem) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("[0-9]*.json"))
-            raise UserError(f"--checkpoint {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations")
+            raise UserError(
+                Setting.CHECKPOINT, f" {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations"
+            )
         return checkpoint, *load_checkpoint(checkpoint)
     latest = latest_checkpoint(run_dir)
     if latest is None:

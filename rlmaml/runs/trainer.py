@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
+from rlmaml.errors import RunFailed, Setting, Stopped, UserError
 from rlmaml.runs.checkpoint import (
     CHECKPOINT_DIR,
     latest_checkpoint,
@@ -24,7 +25,6 @@ from rlmaml.runs.checkpoint import (
     save_checkpoint,
 )
 from rlmaml.runs.distributed import Context
-from rlmaml.errors import RunFailed, Stopped, UserError
 from rlmaml.runs.logger import ProgressLog
 from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, write_config
 from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
@@ -55,14 +55,18 @@ def check_new_run_dir(run_dir: Path) -> None:
     """A fresh run goes into a new or empty directory: never over another run's files or
     another program's."""
     if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(f"--out {run_dir} is a file, not a directory: give a directory for the run")
+        raise UserError(Setting.RUN_DIR, f" {run_dir} is a file, not a directory: give a directory for the run")
     if not run_dir.is_dir():
         return
     entries = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_FILE)
     if (run_dir / "progress.csv").exists() or latest_checkpoint(run_dir):
-        raise UserError(f"{run_dir} already holds a run: pass --resume to continue it, or another --out")
+        raise UserError(
+            f"{run_dir} already holds a run: pass ", Setting.RESUME, " to continue it, or another ", Setting.RUN_DIR
+        )
     if entries:
-        raise UserError(f"{run_dir} is not empty and not an rlmaml run (it holds {entries[0]}): give another --out")
+        raise UserError(
+            f"{run_dir} is not empty and not an rlmaml run (it holds {entries[0]}): give another ", Setting.RUN_DIR
+        )
 
 
 class Trainer:
@@ -158,7 +162,11 @@ class Trainer:
         raise RunFailed(
             f"training diverged: {self.experiment.skip_reason} in {limit} updates in a row (iterations "
             f"{iteration - limit + 1} to {iteration}, all skipped, the weights kept finite); resume from {resume} "
-            "with --resume and a smaller fast_lr, meta_lr or max_kl (--set)"
+            "with ",
+            Setting.RESUME,
+            " and a smaller fast_lr, meta_lr or max_kl (",
+            Setting.OVERRIDES,
+            ")",
         )
 
     def run(self) -> None:
@@ -212,7 +220,7 @@ class Trainer:
             if not checkpoint.is_file():
                 self._save(done, wall_time, snapshot)
         raise Stopped(
-            f"stopped by {stop} after {done} complete iterations, saved in {self.run_dir}: "
-            f"continue with `rlmaml train ... --out {self.run_dir} --resume`",
+            f"stopped by {stop} after {done} complete iterations, saved in {self.run_dir}",
             stop.signum,
+            self.run_dir,
         ) from None

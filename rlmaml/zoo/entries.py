@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlmaml.errors import UserError
 from rlmaml.runs.checkpoint import latest_checkpoint
 from rlmaml.runs.config import is_supervised, packaged_configs
-from rlmaml.errors import UserError
+from rlmaml.runs.groups import task_name
 from rlmaml.runs.run_dir import CONFIG_FILE, load_latest_checkpoint, read_run_config
 
 EVALUATION_FILE = "evaluation.json"
@@ -73,8 +74,6 @@ def reference_for(name: str | None, config: dict[str, Any]) -> Reference:
     """The paper's row, or for a config the paper lacks a row without numbers."""
     if name in PAPER:
         return PAPER[name]
-    from rlmaml.cli import task_name
-
     if not is_supervised(config):
         return rl_reference(task_name(config))
     metric = "mse" if config["mode"] == "sinusoid" else "accuracy"

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
-from rlmaml.cli import finite_or_none
-from rlmaml.runs.config import is_supervised
+from rlmaml.core.statistics import StepStatistic, finite_or_none
 from rlmaml.errors import UserError
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
+from rlmaml.runs.config import is_supervised
 from rlmaml.runs.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
-from rlmaml.core.statistics import StepStatistic
 from rlmaml.zoo.entries import (
     EVALUATION_FILE,
     FIGURE_FILE,
