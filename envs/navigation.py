@@ -8,6 +8,7 @@ A task is `{"goal": [gx, gy]}`, sampled uniformly from [goal_low, goal_high]^2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -16,7 +17,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
-from .tasks import MAX_MAGNITUDE, Task, check_task_count, make_rng, sampling_range, vector_in_range
+from .protocol import Task
+from .tasks import MAX_MAGNITUDE, check_task_count, make_rng, sampling_range, vector_in_range
 
 
 def motion_settings(max_action: float, goal_tolerance: float) -> tuple[float, float]:
@@ -128,7 +130,7 @@ class Navigation2DVectorEnv(VectorEnv):
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
-    def set_tasks(self, tasks: list[Task]) -> None:
+    def set_tasks(self, tasks: Sequence[Task]) -> None:
         """One task per sub-env, in order; each persists across resets."""
         check_task_count(tasks, self.num_envs)
         self._goals = np.stack([self.tasks.goal_of(t) for t in tasks])

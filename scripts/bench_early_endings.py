@@ -21,7 +21,7 @@ from rlmaml.cli import count
 from rlmaml.runs.config import load_config
 from rlmaml.rl.environments import make_vector_env
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.rl.metalearner import seed_keys
+from rlmaml.core.seeding import seed_keys
 from rlmaml.rl.experiment import RLExperiment
 
 

@@ -1,6 +1,10 @@
 """Envs as a run's config describes them: id, kwargs, horizon, whether the observation
 includes the task (the oracle baseline's view) and whether actions are rescaled from [-1, 1]
-to the env's bounds (rllab's `normalize`, which the MAML paper's code wrapped every env in)."""
+to the env's bounds (rllab's `normalize`, which the MAML paper's code wrapped every env in).
+
+The envs come back with the task methods on their outermost wrapper (`TaskWrapper`,
+`TaskVectorWrapper`), above Gymnasium's TimeLimit, OrderEnforcing, PassiveEnvChecker and
+RescaleAction, so callers set tasks on the env they get."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
+from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_methods, with_vector_task_methods
 from rlmaml.errors import UserError
 
 
@@ -23,7 +28,7 @@ def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     return -ones, ones
 
 
-def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make_kwargs: Any) -> gym.Env:
+def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
     With `new_task_each_episode`, every reset draws a new task (a task-randomised env)."""
     try:
@@ -34,7 +39,7 @@ def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make
         env = NewTaskEachEpisode(env)
     if config.get("normalize_actions"):
         env = RescaleAction(env, *unit_bounds(env.action_space))
-    return TaskInObservation(env) if config.get("observe_task") else env
+    return with_task_methods(TaskInObservation(env) if config.get("observe_task") else env)
 
 
 def make_vector_env(
@@ -45,7 +50,7 @@ def make_vector_env(
     observe_task: bool = False,
     normalize_actions: bool = False,
     autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
-) -> gym.vector.VectorEnv:
+) -> TaskVectorWrapper:
     """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation); UserError
     if it does not take the env_kwargs (the single env also takes rendering ones, e.g. width)."""
     try:
@@ -61,7 +66,7 @@ def make_vector_env(
         raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
         env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))
-    return TaskInObservationVector(env) if observe_task else env
+    return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 
 def env_spaces(config: dict[str, Any]) -> tuple[gym.spaces.Box, gym.spaces.Box]:

@@ -13,7 +13,8 @@ from rlmaml.core.functional import Params, detach, parameters_of
 from rlmaml.rl.metalearner import MAMLTRPO
 from rlmaml.rl.experiment import settings_from
 from rlmaml.rl.sampler import BatchSampler
-from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.core.seeding import EVALUATION_ITERATION
+from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:

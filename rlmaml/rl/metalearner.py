@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -32,6 +31,7 @@ from rlmaml.rl.objectives import (
     surrogate_loss,
 )
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.core.seeding import seed_keys, task_seed
 from rlmaml.core.timing import Stopwatch
 from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 
@@ -73,18 +73,6 @@ def curvature_tasks(num_tasks: int, fraction: float) -> list[int]:
     evenly spread, so that processes sharing the meta-batch share this work too."""
     keep = max(1, round(fraction * num_tasks))
     return [k * num_tasks // keep for k in range(keep)]
-
-
-STAGE_TASKS = 1_000_003  # a stage no inner step reaches: keys a task's own draw
-
-
-def task_seed(seed: int, iteration: int, task_index: int) -> int:
-    return int(np.random.SeedSequence([seed, iteration, task_index, STAGE_TASKS]).generate_state(1)[0])
-
-
-def seed_keys(seed: int, iteration: int, task_indices: Sequence[int], stage: int) -> list[tuple[int, ...]]:
-    """One seed key per task: (run seed, iteration, task index, stage)."""
-    return [(seed, iteration, int(i), stage) for i in task_indices]
 
 
 class MAMLTRPO:
