@@ -154,7 +154,7 @@ class LocomotionEnv(MujocoEnv):
     def get_task(self) -> Task:
         return self.tasks.task(self._parameters)
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         x_before = self.data.qpos[0]
         warnings_before = self.data.warning.number.sum()

@@ -76,12 +76,14 @@ class Navigation2DEnv(gym.Env):
     def get_task(self) -> Task:
         return {"goal": self._goal.tolist()}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._position = np.zeros(2)
         return self._position.astype(np.float32), {"task": self.get_task()}
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         move = np.clip(np.asarray(action, dtype=np.float64), -self.max_action, self.max_action)
         self._position = self._position + move
         offset = self._position - self._goal
@@ -138,7 +140,9 @@ class Navigation2DVectorEnv(VectorEnv):
     def get_tasks(self) -> list[Task]:
         return [{"goal": g.tolist()} for g in self._goals]
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts at the origin; options["reset_mask"] resets only some sub-envs."""
         mask = reset_mask(options, self.num_envs)
         if isinstance(seed, int) or seed is None:
@@ -149,7 +153,7 @@ class Navigation2DVectorEnv(VectorEnv):
         self._truncated[mask] = False
         return self._positions.astype(np.float32), {}
 
-    def step(self, actions):
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
         finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
         self._positions = np.where(finished[:, None], self._positions, self._positions + move)

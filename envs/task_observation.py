@@ -22,7 +22,10 @@ def task_vector(task: Task) -> np.ndarray:
     return np.concatenate([np.asarray(task[field], dtype=np.float64).reshape(-1) for field in sorted(task)])
 
 
-def _extended(space: gym.spaces.Box, extra: int) -> gym.spaces.Box:
+def _extended(space: gym.spaces.Space[Any], extra: int) -> gym.spaces.Box:
+    """`space` with `extra` unbounded numbers appended; the task can only join a Box observation."""
+    if not isinstance(space, gym.spaces.Box):
+        raise TypeError(f"the task can only be appended to a Box observation space, got {space}")
     low = np.concatenate([space.low, np.full(extra, -np.inf)]).astype(space.dtype)
     high = np.concatenate([space.high, np.full(extra, np.inf)]).astype(space.dtype)
     return gym.spaces.Box(low, high, dtype=space.dtype)

@@ -82,5 +82,5 @@ def with_task_methods(env: gym.Env[Any, Any]) -> TaskWrapper:
 
 
 def with_vector_task_methods(env: VectorEnv[Any, Any, Any]) -> TaskVectorWrapper:
-    """`env` if it is a TaskVectorWrapper already, else `env` under one."""
+    """`env` if it is a TaskVectorWrapper already, else `env` under one (a TypeError if no level has tasks)."""
     return env if isinstance(env, TaskVectorWrapper) else TaskVectorWrapper(env)

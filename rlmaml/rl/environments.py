@@ -22,6 +22,13 @@ from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_
 from rlmaml.errors import UserError
 
 
+def box(space: gym.spaces.Space[Any], env_id: str) -> gym.spaces.Box:
+    """`space` as a Box, the only kind rlmaml's policies observe and act in; UserError otherwise."""
+    if not isinstance(space, gym.spaces.Box):
+        raise UserError(f"config key 'env': {env_id} has a {type(space).__name__} space, rlmaml needs Box spaces")
+    return space
+
+
 def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     """[-1, 1] in the space's own dtype (float64 bounds make Gymnasium warn about float32 spaces)."""
     ones = np.ones(space.shape, dtype=space.dtype)
@@ -38,7 +45,7 @@ def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make
     if new_task_each_episode:
         env = NewTaskEachEpisode(env)
     if config.get("normalize_actions"):
-        env = RescaleAction(env, *unit_bounds(env.action_space))
+        env = RescaleAction(env, *unit_bounds(box(env.action_space, config["env"])))
     return with_task_methods(TaskInObservation(env) if config.get("observe_task") else env)
 
 
@@ -65,13 +72,13 @@ def make_vector_env(
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
-        env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))
+        env = RescaleVectorAction(env, *unit_bounds(box(env.single_action_space, env_id)))
     return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 
 def env_spaces(config: dict[str, Any]) -> tuple[gym.spaces.Box, gym.spaces.Box]:
     """(observation space, action space) of the config's env."""
     env = make_env(config)
-    spaces = env.observation_space, env.action_space
+    spaces = box(env.observation_space, config["env"]), box(env.action_space, config["env"])
     env.close()
     return spaces

@@ -2,7 +2,7 @@
 
 Every task's episodes draw their reset seeds and action noise from a generator keyed by
 (run seed, iteration, task index, stage), never from a global stream, so results do not
-depend on how tasks are split across calls or processes.
+depend on how tasks are split across calls or processes (see rlmaml.core.seeding).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rlmaml.core.functional import Params, call_per_task
 from rlmaml.core.seeding import SeedKey, key_rng
 from rlmaml.envs.protocol import Task
 from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper
-from rlmaml.rl.environments import make_vector_env
+from rlmaml.rl.environments import box, make_vector_env
 from rlmaml.rl.episodes import Episodes
 
 
@@ -102,9 +102,10 @@ class BatchSampler:
         num_tasks, per_task = len(tasks), self.episodes_per_task
         env = self.env_for(num_tasks)
         env.set_tasks([task for task in tasks for _ in range(per_task)])
-        obs_dim = env.single_observation_space.shape[0]
-        act_dim = env.single_action_space.shape[0]
-        reset_seeds, noise = [], []
+        obs_dim = box(env.single_observation_space, self.env_id).shape[0]
+        act_dim = box(env.single_action_space, self.env_id).shape[0]
+        reset_seeds: list[int] = []
+        noise: list[np.ndarray] = []
         for key in seed_keys:
             rng = key_rng(key)
             reset_seeds.extend(int(s) for s in rng.integers(0, 2**31 - 1, size=per_task))
@@ -118,7 +119,7 @@ class BatchSampler:
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
-        obs, _ = env.reset(seed=reset_seeds)
+        obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type]  # a seed per sub-env: Gymnasium types one int
         steps = 0
         with torch.no_grad(), single_torch_thread():
             for t in range(self.horizon):
