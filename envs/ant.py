@@ -41,13 +41,17 @@ class Ant(Robot):
 
     def build_model(self) -> mujoco.MjModel:
         root = ET.parse(self.model_path()).getroot()
-        bodies = list(root.find("worldbody").iter("body"))  # document order = MuJoCo body ids 1..
-        for i, body in enumerate(bodies, start=1):
-            body.set("name", body.get("name") or f"rlmaml_body{i}")
+        worldbody = root.find("worldbody")
+        if worldbody is None:
+            raise ValueError(f"{self.model_path()} has no worldbody")
+        bodies = list(worldbody.iter("body"))  # document order = MuJoCo body ids 1..
+        names = [body.get("name") or f"rlmaml_body{i}" for i, body in enumerate(bodies, start=1)]
+        for body, name in zip(bodies, names, strict=True):
+            body.set("name", name)
         sensors = ET.SubElement(root, "sensor")
-        ET.SubElement(sensors, "subtreecom", body=bodies[0].get("name"))
-        for body in bodies:
-            ET.SubElement(sensors, "contact", body1=body.get("name"), data="force torque pos", reduce="netforce")
+        ET.SubElement(sensors, "subtreecom", body=names[0])
+        for name in names:
+            ET.SubElement(sensors, "contact", body1=name, data="force torque pos", reduce="netforce")
         return mujoco.MjModel.from_xml_string(ET.tostring(root, encoding="unicode"))
 
     def contact_forces(self, sensordata: np.ndarray) -> np.ndarray:

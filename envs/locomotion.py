@@ -28,9 +28,10 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from .locomotion_tasks import TaskFamily
+from .protocol import Task
 from .robots import Robot
 from .rollout_vector_env import RolloutVectorEnv
-from .tasks import Task, check_task_count
+from .tasks import check_task_count
 
 # Bounds of the physics kwargs an env_kwargs may set (defaults 5 and 0.1): past them a step is
 # minutes of simulated time, or the start pose is noise; 0, negative or NaN values fail inside
@@ -153,7 +154,7 @@ class LocomotionEnv(MujocoEnv):
     def get_task(self) -> Task:
         return self.tasks.task(self._parameters)
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         x_before = self.data.qpos[0]
         warnings_before = self.data.warning.number.sum()

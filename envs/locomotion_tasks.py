@@ -10,7 +10,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .tasks import Task, finite_scalar, make_rng, sampling_range, vector_in_range
+from .protocol import Task
+from .tasks import finite_scalar, make_rng, sampling_range, vector_in_range
 
 
 class TaskFamily(ABC):

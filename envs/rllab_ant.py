@@ -53,7 +53,7 @@ class RllabAntEnv(LocomotionEnv):
         super().__init__(RllabAnt(), tasks, frame_skip=1, **kwargs)
         self.init_qpos = INIT_QPOS.copy()
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         warnings_before = self.data.warning.number.sum()
         self.data.qacc_warmstart[:] = 0.0

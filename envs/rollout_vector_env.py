@@ -132,7 +132,9 @@ class RolloutVectorEnv(VectorEnv):
         self._state[:, self._qpos] = qpos
         self._state[:, self._qvel] = qvel
 
-    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset all sub-envs, or those in options["reset_mask"]; seed i (or seed + i for an
         int) seeds sub-env i, as in SyncVectorEnv."""
         mask = reset_mask(options, self.num_envs)
@@ -147,7 +149,7 @@ class RolloutVectorEnv(VectorEnv):
         if len(seeds) != self.num_envs:
             raise ValueError(f"reset needs one seed per sub-env: got {len(seeds)} seeds for {self.num_envs} envs")
         rows = np.flatnonzero(mask)
-        for i in rows:
+        for i in rows.tolist():
             if seeds[i] is not None:
                 self._rngs[i], _ = seeding.np_random(seeds[i])
         fresh = self._start_episodes(rows)
@@ -157,7 +159,10 @@ class RolloutVectorEnv(VectorEnv):
             self._observations[rows] = fresh
         return self._observations.copy(), {}
 
-    def step(self, actions):
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        observations = self._observations
+        if observations is None:
+            raise gym.error.ResetNeeded("reset the env before its first step")
         actions = np.clip(np.asarray(actions, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
         # only sub-envs within an episode go to the physics; a view (no copy) when that is all of them
@@ -184,7 +189,6 @@ class RolloutVectorEnv(VectorEnv):
         self._elapsed[rows] += 1
 
         # sub-envs left out of the physics: finished ones repeat their end (DISABLED) or start anew (NEXT_STEP)
-        observations = self._observations
         rewards = np.zeros(self.num_envs)
         terminated = self._terminated & ~resetting
         truncated = self._truncated & ~resetting

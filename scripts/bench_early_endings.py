@@ -19,9 +19,9 @@ import time
 
 from rlmaml.cli.options import count
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
+from rlmaml.core.seeding import seed_keys
 from rlmaml.rl.environments import make_vector_env
 from rlmaml.rl.experiment import RLExperiment
-from rlmaml.rl.metalearner import seed_keys
 from rlmaml.runs.config import load_config
 
 

@@ -7,7 +7,7 @@ import torch
 
 from rlmaml.core.functional import detach, parameters_of
 from rlmaml.rl.adaptation import Adapter
-from rlmaml.rl.metalearner import seed_keys
+from rlmaml.core.seeding import seed_keys
 from rlmaml.rl.sampler import BatchSampler
 
 STEP_SIZES = [0.1, 0.05]

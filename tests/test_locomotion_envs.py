@@ -46,8 +46,8 @@ def test_batched_env_matches_single_envs(name):
     horizon, num_envs = 12, 3
     envs = make_vec(name, num_envs, max_episode_steps=horizon, num_threads=2)
     assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
-    tasks = envs.unwrapped.sample_tasks(num_envs, seed=1)
-    envs.unwrapped.set_tasks(tasks)
+    tasks = envs.sample_tasks(num_envs, seed=1)
+    envs.set_tasks(tasks)
     seeds = [7, 8, 9]
     singles = [make(name) for _ in seeds]
     for env, task in zip(singles, tasks, strict=True):
@@ -67,7 +67,7 @@ def test_batched_env_matches_single_envs(name):
             np.testing.assert_allclose(observations[i], obs, rtol=0, atol=1e-6)
             assert rewards[i] == pytest.approx(reward, abs=1e-6)
             assert (terminated[i], truncated[i]) == (term, trunc)
-    assert envs.unwrapped.get_tasks() == tasks
+    assert envs.get_tasks() == tasks
     envs.close()
 
 
@@ -219,7 +219,7 @@ def test_invalid_tasks_raise_naming_the_field(name, task, field):
         make(name).set_task(task)
     envs = make_vec(name, 2, num_threads=1)
     with pytest.raises(ValueError, match=field):
-        envs.unwrapped.set_tasks([envs.unwrapped.sample_tasks(1)[0], task])
+        envs.set_tasks([envs.sample_tasks(1)[0], task])
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,7 @@ def test_tasks_a_little_outside_the_sampling_range_are_taken_far_outside_refused
         env.set_task(outside)
     envs = make_vec(name, 2, num_threads=1)
     with pytest.raises(ValueError, match=field):
-        envs.unwrapped.set_tasks([inside, outside])
+        envs.set_tasks([inside, outside])
 
 
 @pytest.mark.parametrize(
@@ -266,7 +266,7 @@ def test_env_kwargs_beyond_their_bounds_raise_naming_them(name, kwargs, message)
 def test_set_tasks_needs_one_task_per_sub_env_and_bounds_must_be_ordered():
     envs = make_vec("AntGoal-v0", 3, num_threads=1)
     with pytest.raises(ValueError, match="one task per sub-env"):
-        envs.unwrapped.set_tasks(envs.unwrapped.sample_tasks(2))
+        envs.set_tasks(envs.sample_tasks(2))
     with pytest.raises(ValueError, match="one seed per sub-env"):
         envs.reset(seed=[1, 2])
     with pytest.raises(ValueError, match="velocity"):
@@ -304,9 +304,9 @@ def test_tasks_persist_across_resets():
     env.step(np.zeros(env.model.nu))
     assert env.reset()[1]["task"] == env.get_task() == {"goal": [1.0, -2.0]}
     envs = make_vec("HalfCheetahVel-v0", 2, num_threads=1)
-    envs.unwrapped.set_tasks([{"velocity": 0.5}, {"velocity": 1.5}])
+    envs.set_tasks([{"velocity": 0.5}, {"velocity": 1.5}])
     envs.reset(seed=0)
-    assert envs.unwrapped.get_tasks() == [{"velocity": 0.5}, {"velocity": 1.5}]
+    assert envs.get_tasks() == [{"velocity": 0.5}, {"velocity": 1.5}]
 
 
 def test_make_vec_passes_horizon_and_kwargs():
@@ -358,7 +358,7 @@ def test_disabled_autoreset_leaves_finished_sub_envs_alone_until_a_masked_reset(
     qpos[0, 2] = 0.1  # torso far too low: sub-env 0 terminates on its first step
     for envs in (disabled, reference):
         envs.unwrapped.model.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONTACT
-        envs.unwrapped.set_tasks([{"direction": 1}, {"direction": -1}, {"direction": 1}])
+        envs.set_tasks([{"direction": 1}, {"direction": -1}, {"direction": 1}])
         envs.reset(seed=[1, 2, 3])
         envs.unwrapped.set_state(qpos, np.zeros((3, envs.unwrapped.model.nv)))
 

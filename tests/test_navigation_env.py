@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import rlmaml  # noqa: F401  (registers the envs)
+from rlmaml.envs.task_wrappers import with_task_methods
 
 ENV_ID = "rlmaml/Navigation2D-v0"
 
 
 def make_single(goal):
-    env = gym.make(ENV_ID)
-    env.unwrapped.set_task({"goal": goal})
+    env = with_task_methods(gym.make(ENV_ID))
+    env.set_task({"goal": goal})
     return env
 
 
@@ -45,22 +45,22 @@ def test_terminates_within_tolerance_of_the_goal_and_truncates_at_horizon():
 
 
 def test_task_sampling_is_seeded_bounded_and_persists_across_resets():
-    env = gym.make(ENV_ID, goal_low=-0.2, goal_high=0.1)
-    tasks = env.unwrapped.sample_tasks(50, seed=3)
-    assert tasks == env.unwrapped.sample_tasks(50, seed=3)
+    env = with_task_methods(gym.make(ENV_ID, goal_low=-0.2, goal_high=0.1))
+    tasks = env.sample_tasks(50, seed=3)
+    assert tasks == env.sample_tasks(50, seed=3)
     goals = np.array([t["goal"] for t in tasks])
     assert goals.shape == (50, 2) and goals.min() >= -0.2 and goals.max() <= 0.1
-    env.unwrapped.set_task(tasks[0])
+    env.set_task(tasks[0])
     env.reset(seed=1)
     env.reset(seed=2)
-    assert env.unwrapped.get_task() == tasks[0]
+    assert env.get_task() == tasks[0]
 
 
 @pytest.mark.parametrize("task", [{}, {"goal": [1.0]}, {"goal": [np.nan, 0.0]}, {"goal": "north"}, [0.1, 0.2]])
 def test_invalid_task_raises_value_error_naming_the_field(task):
-    env = gym.make(ENV_ID)
+    env = with_task_methods(gym.make(ENV_ID))
     with pytest.raises(ValueError, match="goal"):
-        env.unwrapped.set_task(task)
+        env.set_task(task)
 
 
 def test_goals_a_little_outside_the_sampling_range_are_taken_far_outside_refused():
@@ -105,9 +105,9 @@ def test_batched_env_matches_gymnasium_sync_vector_env_step_for_step():
     reference = gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="sync")
     assert batched.single_observation_space == reference.single_observation_space
     assert batched.single_action_space == reference.single_action_space
-    batched.unwrapped.set_tasks([{"goal": g} for g in goals])
-    for env, goal in zip(reference.unwrapped.envs, goals):
-        env.unwrapped.set_task({"goal": goal})
+    batched.set_tasks([{"goal": g} for g in goals])
+    for env, goal in zip(reference.envs, goals, strict=True):
+        with_task_methods(env).set_task({"goal": goal})
     rng = np.random.default_rng(0)
     obs_b, _ = batched.reset(seed=0)
     obs_r, _ = reference.reset(seed=0)
@@ -128,14 +128,14 @@ def test_batched_env_matches_gymnasium_sync_vector_env_step_for_step():
 def test_set_tasks_needs_one_task_per_sub_env():
     batched = gym.make_vec(ENV_ID, num_envs=3, vectorization_mode="vector_entry_point")
     with pytest.raises(ValueError, match="one task per sub-env"):
-        batched.unwrapped.set_tasks([{"goal": [0.0, 0.0]}])
+        batched.set_tasks([{"goal": [0.0, 0.0]}])
 
 
 def test_disabled_autoreset_keeps_a_finished_agent_where_it_ended():
     disabled = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", autoreset_mode="Disabled")
     reference = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point")
     for envs in (disabled, reference):
-        envs.unwrapped.set_tasks([{"goal": [0.05, 0.05]}, {"goal": [0.3, -0.2]}])
+        envs.set_tasks([{"goal": [0.05, 0.05]}, {"goal": [0.3, -0.2]}])
         envs.reset(seed=0)
     actions = np.full((2, 2), 0.05, dtype=np.float32)
     for t in range(3):

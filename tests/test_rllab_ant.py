@@ -11,7 +11,7 @@ from gymnasium.envs.mujoco.mujoco_env import expand_model_path
 from gymnasium.utils.env_checker import check_env
 from gymnasium.wrappers import RescaleAction
 
-import rlmaml.envs  # noqa: F401  (registers the rlmaml/ ids)
+from rlmaml.envs.task_wrappers import with_task_methods
 from rlmaml.runs.config import load_config
 
 IDS = ["AntDirRllab-v0", "AntVelRllab-v0", "AntGoalRllab-v0"]
@@ -102,8 +102,8 @@ def test_steps_follow_an_independent_mjdata_loop(name):
     env = RescaleAction(gym.make(f"rlmaml/{name}"), -np.ones(8, np.float32), np.ones(8, np.float32))
     envs = make_vec(name, 2, num_threads=1)
     task = TASKS[name]
-    env.unwrapped.set_task(task)
-    envs.unwrapped.set_tasks([task, task])
+    with_task_methods(env).set_task(task)
+    envs.set_tasks([task, task])
     obs, _ = env.reset(seed=4)
     batched, _ = envs.reset(seed=[4, 5])
     model = reference_model()
@@ -133,8 +133,8 @@ def test_steps_follow_an_independent_mjdata_loop(name):
 def test_batched_env_matches_single_envs_through_an_autoreset():
     horizon = 6
     envs = make_vec("AntGoalRllab-v0", 3, max_episode_steps=horizon, num_threads=2)
-    tasks = envs.unwrapped.sample_tasks(3, seed=1)
-    envs.unwrapped.set_tasks(tasks)
+    tasks = envs.sample_tasks(3, seed=1)
+    envs.set_tasks(tasks)
     singles = [make("AntGoalRllab-v0") for _ in tasks]
     for env, task in zip(singles, tasks, strict=True):
         env.set_task(task)
@@ -150,7 +150,7 @@ def test_batched_env_matches_single_envs_through_an_autoreset():
                 trunc = t in (horizon - 1, 2 * horizon)
             np.testing.assert_array_equal(observations[i], obs)
             assert (rewards[i], terminated[i], truncated[i]) == (reward, term, trunc)
-    assert envs.unwrapped.get_tasks() == tasks
+    assert envs.get_tasks() == tasks
 
 
 def test_reset_noise_is_rllabs():
@@ -223,12 +223,12 @@ def test_task_protocol():
     with pytest.raises(ValueError, match="direction"):
         direction.set_task({"direction": 0.5})
     envs = make_vec("AntVelRllab-v0", 2, num_threads=1)
-    envs.unwrapped.set_tasks([{"velocity": 0.5}, {"velocity": 1.5}])
+    envs.set_tasks([{"velocity": 0.5}, {"velocity": 1.5}])
     envs.reset(seed=0)
     envs.step(np.zeros((2, 8)))
-    assert envs.unwrapped.get_tasks() == [{"velocity": 0.5}, {"velocity": 1.5}]
+    assert envs.get_tasks() == [{"velocity": 0.5}, {"velocity": 1.5}]
     with pytest.raises(ValueError, match="one task per sub-env"):
-        envs.unwrapped.set_tasks([{"velocity": 0.5}])
+        envs.set_tasks([{"velocity": 0.5}])
     assert envs.observation_space.shape == (2, 125) and envs.action_space.shape == (2, 8)
 
 

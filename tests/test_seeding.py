@@ -1,13 +1,29 @@
 """Every task and episode is seeded from (seed, iteration, task index, stage): splitting a
-meta-batch across calls (or processes) gives the same tasks and the same episodes."""
+meta-batch across calls (or processes) gives the same tasks and the same episodes; and every
+stream of rlmaml.core.seeding draws the numbers it drew before it was gathered there (runs
+resumed from older checkpoints depend on it)."""
 
+import numpy as np
 import torch
 
-from rlmaml.rl.environments import make_vector_env
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, seed_keys
+from rlmaml.core.seeding import EVALUATION_ITERATION, key_rng, seed_keys, task_rng, task_seed
+from rlmaml.rl.environments import make_vector_env
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sampler import BatchSampler
+
+
+def test_the_streams_draw_what_they_always_drew():
+    assert EVALUATION_ITERATION == 2**31 - 1
+    assert [task_seed(5, 7, i) for i in range(3)] == [180603250, 2680605363, 2234159622]
+    assert task_seed(0, EVALUATION_ITERATION, 0) == 1227416301
+    assert seed_keys(1, 2, range(3, 5), stage=1) == [(1, 2, 3, 1), (1, 2, 4, 1)]
+    episodes = key_rng((1, 2, 3, 0))  # the sampler's reset seeds, then its action noise
+    assert episodes.integers(0, 2**31 - 1, size=3).tolist() == [2070207687, 1439828219, 1873285756]
+    noise = episodes.standard_normal(2, dtype=np.float32).tolist()
+    assert noise == [0.17727631330490112, -0.9421139359474182]
+    assert task_rng(4, 5, 6).uniform(size=2).tolist() == [0.8161491708578846, 0.9365928471657419]
 
 
 def test_tasks_do_not_depend_on_the_meta_batch_size():

@@ -69,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         ]
         write_json(args.json, {"metric": metric, "steps": steps_json})
     if args.plot:
-        from rlmaml.core.statistics import EVALUATION_ITERATION
+        from rlmaml.core.seeding import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid
 
         batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Evaluation draws its tasks and episodes from a stream no training iteration uses.
-EVALUATION_ITERATION = 2**31 - 1
-
 
 @dataclass
 class StepStatistic:

@@ -10,10 +10,11 @@ from typing import Any
 from torch import nn
 
 from rlmaml.core.functional import Params, detach, parameters_of
-from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.core.seeding import EVALUATION_ITERATION, seed_keys
+from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 from rlmaml.rl.adaptation import Adapter, step_sizes
 from rlmaml.rl.episodes import Episodes
-from rlmaml.rl.metalearner import sample_tasks, seed_keys
+from rlmaml.rl.metalearner import sample_tasks
 from rlmaml.rl.sampler import BatchSampler
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -27,6 +26,7 @@ from rlmaml.rl.objectives import InnerObjective, reinforce_loss
 from rlmaml.rl.outer import OuterOptimizer, OuterStep
 from rlmaml.rl.outer_trpo import TRPO, TRPOSettings
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.core.seeding import seed_keys, task_seed
 from rlmaml.runs.distributed import Context, Shard
 
 
@@ -40,18 +40,6 @@ class MAMLSettings:
     gamma: float = 0.99
     gae_lambda: float = 1.0
     outer: TRPOSettings = field(default_factory=TRPOSettings)
-
-
-STAGE_TASKS = 1_000_003  # a stage no inner step reaches: keys a task's own draw
-
-
-def task_seed(seed: int, iteration: int, task_index: int) -> int:
-    return int(np.random.SeedSequence([seed, iteration, task_index, STAGE_TASKS]).generate_state(1)[0])
-
-
-def seed_keys(seed: int, iteration: int, task_indices: Sequence[int], stage: int) -> list[tuple[int, ...]]:
-    """One seed key per task: (run seed, iteration, task index, stage)."""
-    return [(seed, iteration, int(i), stage) for i in task_indices]
 
 
 def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict[str, Any]]:

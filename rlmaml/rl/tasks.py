@@ -30,7 +30,7 @@ def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     """The task if the run's env accepts it; else UserError with the env's reason."""
     env = make_env(config)
     try:
-        env.unwrapped.set_task(task)
+        env.set_task(task)
     except ValueError as error:
         raise UserError(Setting.TASK, f": {error}") from None
     finally:

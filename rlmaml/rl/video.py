@@ -53,7 +53,7 @@ def record_episode(
 ) -> tuple[list[Image.Image], float]:
     """Frames of one episode of the stochastic policy with `params` (one task's) and its return."""
     env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
-    env.unwrapped.set_task(task)
+    env.set_task(task)
     noise = torch.Generator().manual_seed(seed)
     frames, total = [], 0.0
     dtype = next(iter(params.values())).dtype
@@ -101,7 +101,7 @@ def write_adaptation_videos(
     """before.gif and after.gif (after `steps` steps) of one task in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     probe = make_env(config)
-    fps = 1.0 / probe.unwrapped.dt
+    fps = 1.0 / float(probe.get_wrapper_attr("dt"))
     probe.close()
     paths = []
     for name, params, caption in (("before", before, "before adaptation"), ("after", after, f"after {steps} step(s)")):

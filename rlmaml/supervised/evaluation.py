@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.core.seeding import EVALUATION_ITERATION
+from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 

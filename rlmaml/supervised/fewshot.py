@@ -9,9 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rlmaml.core.seeding import task_rng
 from rlmaml.errors import UserError
 from rlmaml.supervised.images import ImageClasses
-from rlmaml.supervised.tasks import TaskBatch, task_rng
+from rlmaml.supervised.tasks import TaskBatch
 
 SPLIT_SEED = 1  # the class split is part of the dataset's definition, not of a run
 ROTATIONS = 4  # 0, 90, 180 and 270 degrees

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rlmaml.supervised.tasks import TaskBatch, task_rng
+from rlmaml.core.seeding import task_rng
+from rlmaml.supervised.tasks import TaskBatch
 
 AMPLITUDE = (0.1, 5.0)
 PHASE = (0.0, math.pi)
