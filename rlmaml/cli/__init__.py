@@ -95,7 +95,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Under torchrun each process runs this; the processes share the meta-batch."""
     import time
 
-    from rlmaml.runs.config import is_supervised
+    from rlmaml.runs.config import typed_config
+    from rlmaml.runs.config_types import SupervisedConfig
     from rlmaml.runs.distributed import session
     from rlmaml.runs.memory import check_training
     from rlmaml.runs.run_dir import keep_run_settings
@@ -108,15 +109,16 @@ def cmd_train(args: argparse.Namespace) -> None:
     with session(args.timeout, args.device) as context:
         if args.resume:
             config = keep_run_settings(config, out, set_keys(args), context)
-        if is_supervised(config):
+        run_config = typed_config(config)
+        if isinstance(run_config, SupervisedConfig):
             from rlmaml.supervised.experiment import SupervisedExperiment
 
-            experiment = SupervisedExperiment(config, context)
+            experiment = SupervisedExperiment(run_config, context)
         else:
             from rlmaml.rl.experiment import RLExperiment
 
             experiment = RLExperiment(config, context)
-        trainer = Trainer(config, out, experiment, args.resume, not args.quiet, context)
+        trainer = Trainer(run_config, out, experiment, args.resume, not args.quiet, context)
         trainer.run()
     if context.is_main:
         print(f"run written to {out}" + (f" by {context.world_size} processes" if context.world_size > 1 else ""))
@@ -364,6 +366,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         plot_sinusoid(experiment.learner, batch, steps, args.plot)
 
 
+def cmd_config(args: argparse.Namespace) -> None:
+    from rlmaml.runs.config import load_config, typed_config
+    from rlmaml.runs.config_help import render_config
+
+    print(render_config(args.config, typed_config(load_config(args.config, set_pairs(args)))))
+
+
 def cmd_zoo(args: argparse.Namespace) -> None:
     from rlmaml.zoo.entries import describe, listing, zoo_entries
 
@@ -430,7 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="meta-train from a config")
+    train = commands.add_parser(
+        "train", help="meta-train from a config", epilog="`rlmaml config NAME` explains every key of a config"
+    )
     train.add_argument("config", help="a YAML path or the name of a packaged config, e.g. navigation2d, sinusoid")
     train.add_argument("--out", help="run directory (default runs/NAME-TIMESTAMP)")
     train.add_argument(
@@ -535,6 +546,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_checkpoint(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
+
+    config = commands.add_parser("config", help="every key of a config: its value, meaning, type, range and default")
+    config.add_argument("config", help="a YAML path or the name of a packaged config, e.g. navigation2d, sinusoid")
+    config.add_argument(
+        "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
+    )
+    config.set_defaults(run=cmd_config)
 
     zoo = commands.add_parser("zoo", help="list the zoo's meta-trained entries against the paper's numbers")
     zoo.add_argument("--dir", default="zoo", help="the zoo folder (default: zoo/ of the current directory)")
