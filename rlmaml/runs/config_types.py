@@ -219,7 +219,7 @@ class ConvNetSettings(ConfigFields):
     filters: int = field(metadata=spec("filters of each convolution (paper: 64)", minimum=1))
     conv_blocks: int = field(metadata=spec("convolutional blocks (paper: 4)", minimum=1))
     bn_mode: Literal["transductive", "running"] = field(
-        metadata=spec("batch norm with each batch's statistics (as MAML), or with those recorded in training")
+        metadata=spec("transductive: each batch's own statistics, as MAML; running: those recorded in training")
     )
     per_step_bn: bool = field(metadata=spec("batch-norm weights and statistics per inner step (MAML++)"))
 
@@ -229,7 +229,7 @@ class ClassificationConfig(SupervisedConfig, ConvNetSettings, ImageTasks):
     """Few-shot image classification: Omniglot or a folder of classes (Finn et al. 2017, section 5.2)"""
 
 
-Config = RLConfig | SinusoidConfig | ClassificationConfig
+Config = RLConfig | SinusoidConfig | ClassificationConfig  # a config of any mode, as typed_config returns it
 SUPERVISED_MODES: dict[str, type[SinusoidConfig] | type[ClassificationConfig]] = {
     "sinusoid": SinusoidConfig,
     "classification": ClassificationConfig,
