@@ -18,7 +18,7 @@ from rlmaml.rl.compare import compare
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.evaluation import adapt_and_measure, paper_episodes, with_episodes
 from rlmaml.rl.policy_io import load_trained_policy
-from rlmaml.runs.config import is_supervised, load_config, packaged_configs
+from rlmaml.runs.config import is_supervised, load_config, packaged_configs, typed_config
 from rlmaml.zoo.entries import Entry
 from rlmaml.zoo.evaluation import RL_PROTOCOL, protocol_for, reproduce_command
 
@@ -103,7 +103,7 @@ def test_compare_and_export_take_episodes(run: Path, tmp_path: Path, capsys) -> 
 
 
 def test_zoo_protocol_records_episodes_only_where_they_differ() -> None:
-    nav = load_config("navigation2d")
+    nav = typed_config(load_config("navigation2d"))
     protocol = protocol_for(Entry(Path("zoo/navigation2d"), "navigation2d", nav, 0, None))
     assert protocol == {**RL_PROTOCOL, "episodes": 40}
     command = reproduce_command(Path("zoo/navigation2d"), protocol, 100)
@@ -113,7 +113,8 @@ def test_zoo_protocol_records_episodes_only_where_they_differ() -> None:
     )
     for name in rl_configs():
         if name != "navigation2d":  # the entries trained and evaluated so far keep their protocol
-            assert protocol_for(Entry(Path(f"zoo/{name}"), name, load_config(name), 0, None)) == RL_PROTOCOL
+            entry = Entry(Path(f"zoo/{name}"), name, typed_config(load_config(name)), 0, None)
+            assert protocol_for(entry) == RL_PROTOCOL
 
 
 def test_step_sizes_may_be_given_one_per_step(run: Path) -> None:

@@ -4,15 +4,16 @@ Omniglot 5-way 1-shot beats chance by a wide margin on characters never trained 
 import pytest
 from supervised_support import OMNIGLOT, config_of, requires_omniglot, single_thread  # noqa: F401
 
+from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig
 from rlmaml.supervised.evaluation import evaluate_held_out
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-def meta_train(config: dict) -> SupervisedExperiment:
+def meta_train(config: SinusoidConfig | ClassificationConfig) -> SupervisedExperiment:
     experiment = SupervisedExperiment(config)
-    for iteration in range(config["iterations"]):
+    for iteration in range(config.iterations):
         experiment.run_iteration(iteration)
     return experiment
 

@@ -18,7 +18,8 @@ import pytest
 from rlmaml.cli import main
 from rlmaml.runs.config import packaged_configs
 from rlmaml.runs.run_dir import read_run_config
-from rlmaml.zoo.entries import PAPER, config_name
+from rlmaml.zoo.entries import config_name
+from rlmaml.zoo.reference import PAPER
 from rlmaml.zoo.table import END, START
 
 REPO = Path(__file__).resolve().parents[1]

@@ -45,9 +45,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
         choose_headless_backend()  # before MuJoCo is imported
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
+    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.rl.tasks import check_task, moves_in_plane, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.runs.run_dir import read_run_config
 
     run_config = with_episodes(read_run_config(Path(args.run_dir)), args.episodes)
@@ -95,9 +95,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
     from rlmaml.rl.export import save_atomically, to_ppo
+    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.rl.tasks import check_task, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.rl.policy_io import load_trained_policy
     from rlmaml.runs.run_dir import read_run_config
 
     out = Path(args.out)

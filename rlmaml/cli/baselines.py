@@ -69,8 +69,8 @@ def cmd_baselines(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.rl.compare import compare, format_table, methods_to_compare
     from rlmaml.rl.evaluation import with_episodes
-    from rlmaml.runs.memory import check_adaptation
     from rlmaml.rl.policy_io import load_trained_policy
+    from rlmaml.runs.memory import check_adaptation
     from rlmaml.runs.run_dir import read_run_config
 
     check_adaptation(with_episodes(read_run_config(Path(args.run_dir)), args.episodes), args.num_tasks, args.steps)

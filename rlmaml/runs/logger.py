@@ -10,8 +10,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlmaml.runs.checkpoint import atomic_write
 from rlmaml.errors import UserError
+from rlmaml.runs.checkpoint import atomic_write
 
 # Columns added after runs were saved, with the value their older rows get: before
 # `update_skipped` existed no update was ever skipped (a non-finite one was applied).

@@ -61,7 +61,9 @@ def keep_run_settings(requested: dict[str, Any], run_dir: Path, explicit: set[st
     kept: dict[str, Any] = {}
     if context.is_main and (Path(run_dir) / CONFIG_FILE).is_file():
         saved = read_run_config(run_dir)
-        kept = {key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key not in explicit}
+        kept = {
+            key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key in requested and key not in explicit
+        }
     return {**requested, **context.broadcast_json(kept)}
 
 

@@ -24,6 +24,7 @@ from rlmaml.runs.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
+from rlmaml.runs.config_types import RunConfig
 from rlmaml.runs.distributed import Context
 from rlmaml.runs.logger import ProgressLog
 from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, write_config
@@ -70,11 +71,12 @@ def check_new_run_dir(run_dir: Path) -> None:
 
 
 class Trainer:
-    """Runs `config["iterations"]` iterations of `experiment` into `run_dir`."""
+    """Runs `config.iterations` iterations of `experiment` into `run_dir`, writing the
+    config's mapping to config.yaml and to every checkpoint."""
 
     def __init__(
         self,
-        config: dict[str, Any],
+        config: RunConfig,
         run_dir: Path,
         experiment: Experiment,
         resume: bool = False,
@@ -111,7 +113,7 @@ class Trainer:
                 self._restore()
             columns = ("iteration", "wall_time", *self.experiment.columns)
             self.log = ProgressLog(self.run_dir, columns, self.start_iteration)
-            write_config(self.run_dir, self.config)
+            write_config(self.run_dir, self.config.to_mapping())
         except BaseException:
             self.lock.release()
             raise
@@ -130,7 +132,7 @@ class Trainer:
             self.start_iteration, self.wall_offset = start["iteration"], start["wall_time"]
 
     def _restore(self) -> None:
-        check_resumable(read_run_config(self.run_dir), self.config)
+        check_resumable(read_run_config(self.run_dir), self.config.to_mapping())
         checkpoint = latest_checkpoint(self.run_dir)
         if checkpoint is None:
             return  # nothing saved yet: start from scratch in the same directory
@@ -145,7 +147,12 @@ class Trainer:
 
     def _save(self, iterations_done: int, wall_time: float, snapshot: tuple[dict, dict] | None = None) -> None:
         tensors, state = snapshot or self.experiment.checkpoint()
-        metadata = {"iterations_done": iterations_done, "wall_time": wall_time, "state": state, "config": self.config}
+        metadata = {
+            "iterations_done": iterations_done,
+            "wall_time": wall_time,
+            "state": state,
+            "config": self.config.to_mapping(),
+        }
         save_checkpoint(self.run_dir, iterations_done, tensors, metadata)
 
     def _snapshot(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -154,7 +161,7 @@ class Trainer:
         return {name: t.detach().clone() for name, t in tensors.items()}, dict(state)
 
     def _check_divergence(self, skipped_in_a_row: int, iteration: int) -> None:
-        limit = self.config["max_skipped_updates"]
+        limit = self.config.max_skipped_updates
         if skipped_in_a_row < limit:
             return
         last = latest_checkpoint(self.run_dir) if self.context.is_main else None
@@ -170,7 +177,7 @@ class Trainer:
         )
 
     def run(self) -> None:
-        total, every = self.config["iterations"], self.config["checkpoint_every"]
+        total, every = self.config.iterations, self.config.checkpoint_every
         main = self.context.is_main
         start = time.perf_counter()
         bar = tqdm(

@@ -37,7 +37,7 @@ def evaluate_held_out(
     model = experiment.problem.model
     was_training = model.training
     model.eval()
-    chunk = experiment.config["meta_batch_size"]
+    chunk = experiment.config.meta_batch_size
     scores: list[list[torch.Tensor]] = [[] for _ in range(steps + 1)]
     try:
         for start in range(0, num_tasks, chunk):

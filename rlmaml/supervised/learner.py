@@ -7,15 +7,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 from torch.func import functional_call
 
-from rlmaml.runs.distributed import Context, Shard
 from rlmaml.core.functional import Params, call_per_task, expand_to_tasks, flatten
 from rlmaml.core.maml import StepSize, adapt
+from rlmaml.runs.config_types import SupervisedConfig
+from rlmaml.runs.distributed import Context, Shard
+from rlmaml.runs.weights import load_weights
 from rlmaml.supervised.mamlpp import (
     InnerLearningRates,
     cosine_learning_rate,
@@ -25,7 +26,6 @@ from rlmaml.supervised.mamlpp import (
 )
 from rlmaml.supervised.optimizer_state import load_optimizer_tensors, optimizer_tensors
 from rlmaml.supervised.tasks import TaskBatch
-from rlmaml.runs.weights import load_weights
 
 PerTask = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets) [T, ...] -> [T]
 MODEL_PREFIX, INNER_LR_PREFIX = "model.", "inner_lr."
@@ -47,8 +47,20 @@ class MetaSettings:
     min_meta_lr: float
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> MetaSettings:
-        return cls(**{name: config[name] for name in cls.__dataclass_fields__})
+    def from_config(cls, config: SupervisedConfig) -> MetaSettings:
+        return cls(
+            num_steps=config.num_steps,
+            fast_lr=config.fast_lr,
+            first_order=config.first_order,
+            meta_lr=config.meta_lr,
+            iterations=config.iterations,
+            multi_step_loss=config.multi_step_loss,
+            multi_step_loss_iterations=config.multi_step_loss_iterations,
+            first_order_iterations=config.first_order_iterations,
+            learn_inner_lr=config.learn_inner_lr,
+            cosine_lr=config.cosine_lr,
+            min_meta_lr=config.min_meta_lr,
+        )
 
 
 @dataclass

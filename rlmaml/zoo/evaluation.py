@@ -13,18 +13,18 @@ from typing import Any
 from rlmaml.core.statistics import StepStatistic, finite_or_none
 from rlmaml.errors import UserError
 from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
-from rlmaml.runs.config import is_supervised
+from rlmaml.runs.config_types import SupervisedConfig
 from rlmaml.runs.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
 from rlmaml.zoo.entries import (
     EVALUATION_FILE,
     FIGURE_FILE,
     Entry,
-    Reference,
     read_entry,
     shown_path,
     statistics_of,
     steps_word,
 )
+from rlmaml.zoo.reference import Reference
 
 # The paper's evaluation: 40 new tasks, 3 steps of 4000 env steps each (fast_batch_size episodes
 # at the locomotion configs' horizon; where that differs, as for navigation2d's 40 episodes of 100
@@ -36,17 +36,17 @@ SUPERVISED_TASKS = 600
 
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
-    if not is_supervised(entry.config):
+    if not isinstance(entry.config, SupervisedConfig):
         from rlmaml.rl.evaluation import paper_episodes
 
-        episodes = paper_episodes(entry.config)
-        extra = {} if episodes == entry.config["fast_batch_size"] else {"episodes": episodes}
+        episodes = paper_episodes(entry.config.to_mapping())
+        extra = {} if episodes == entry.config.fast_batch_size else {"episodes": episodes}
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference
     return {
         "num_tasks": num_tasks or SUPERVISED_TASKS,
         "steps": max(reference.headline),
-        "shots": reference.shots or entry.config["shots"],
+        "shots": reference.shots or entry.config.shots,
         "split": "test",
         "seed": 0,
         "metric": reference.metric,
