@@ -1,10 +1,10 @@
 import pytest
 import torch
 
+from rlmaml.core.functional import expand_to_tasks, parameters_of
 from rlmaml.rl.advantages import compute_advantages
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import Episodes
-from rlmaml.core.functional import expand_to_tasks, parameters_of
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sampler import BatchSampler
 

@@ -6,8 +6,8 @@ from functools import partial
 import torch
 
 from rlmaml.core.functional import detach, parameters_of
-from rlmaml.rl.adaptation import Adapter
 from rlmaml.core.seeding import seed_keys
+from rlmaml.rl.adaptation import Adapter
 from rlmaml.rl.sampler import BatchSampler
 
 STEP_SIZES = [0.1, 0.05]

@@ -15,7 +15,8 @@ from torch import nn
 import rlmaml
 from rlmaml.cli import main
 from rlmaml.errors import UserError
-from rlmaml.runs.config import load_config
+from rlmaml.runs.config import load_config, typed_config
+from rlmaml.runs.config_types import SinusoidConfig
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
 from rlmaml.supervised.problems import build_problem
 
@@ -85,13 +86,14 @@ def test_a_batch_of_tasks_equals_a_loop_over_them(first_order):
 
 @pytest.mark.parametrize("num_steps", [1, 2])
 def test_meta_gradient_equals_the_supervised_learners_on_a_sinusoid_batch(num_steps):
-    config = load_config("sinusoid", [f"num_steps={num_steps}"])
+    config = typed_config(load_config("sinusoid", [f"num_steps={num_steps}"]))
+    assert isinstance(config, SinusoidConfig)
     problem = build_problem(config)
     learner = SupervisedMetaLearner(problem.model, problem.loss, problem.score, MetaSettings.from_config(config))
-    batch = problem.tasks.sample(range(config["meta_batch_size"]), config["seed"], iteration=0)
+    batch = problem.tasks.sample(range(config.meta_batch_size), config.seed, iteration=0)
     weights = list(problem.model.parameters())
     expected = torch.autograd.grad(learner.meta_objective(batch, iteration=0).loss, weights)
-    maml = rlmaml.MAML(problem.model, config["fast_lr"])
+    maml = rlmaml.MAML(problem.model, config.fast_lr)
     got = meta_gradient(
         maml, batch.support_inputs, batch.support_targets, batch.query_inputs, batch.query_targets, num_steps
     )

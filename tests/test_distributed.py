@@ -16,8 +16,8 @@ import torch
 from conftest import TINY_NAV
 
 from rlmaml.cli import main
-from rlmaml.runs.distributed import Context, split
 from rlmaml.errors import UserError
+from rlmaml.runs.distributed import Context, split
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]
 # One torch thread per process in both runs: the same threads, the same sums, the same bits.

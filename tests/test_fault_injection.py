@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import TINY_NAV
 
-from rlmaml.runs.checkpoint import load_checkpoint
 from rlmaml.cli import main
+from rlmaml.runs.checkpoint import load_checkpoint
 from rlmaml.runs.run_dir import read_run_config
 
 ITERATIONS = 7

@@ -17,11 +17,11 @@ import torch
 from conftest import TINY_NAV, train_tiny_nav
 from stable_baselines3 import PPO
 
-from rlmaml.rl.baselines import method_config, read_baselines, read_manifest
 from rlmaml.cli import main
 from rlmaml.errors import UserError
-from rlmaml.runs.run_dir import read_run_config
+from rlmaml.rl.baselines import method_config, read_baselines, read_manifest
 from rlmaml.rl.sb3_file import MAX_POLICY_BYTES, read_ppo_policy
+from rlmaml.runs.run_dir import read_run_config
 
 
 class Payload:

@@ -21,14 +21,14 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.runs.config import is_supervised
-from rlmaml.rl.environments import make_env
 from rlmaml.errors import UserError
+from rlmaml.rl.environments import make_env
 from rlmaml.rl.export import save_atomically
-from rlmaml.runs.run_dir import read_run_config, write_config
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
 from rlmaml.rl.sb3_file import read_ppo_policy
+from rlmaml.runs.checkpoint import atomic_write
+from rlmaml.runs.config import is_supervised
+from rlmaml.runs.run_dir import read_run_config, write_config
 
 METHODS = ("random", "pretrained", "oracle")
 MANIFEST = "baselines.json"

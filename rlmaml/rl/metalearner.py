@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from rlmaml.core.functional import parameters_of
+from rlmaml.core.seeding import seed_keys, task_seed
 from rlmaml.rl.adaptation import Adaptation, Adapter, step_sizes
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import task_sums
@@ -26,7 +27,6 @@ from rlmaml.rl.objectives import InnerObjective, reinforce_loss
 from rlmaml.rl.outer import OuterOptimizer, OuterStep
 from rlmaml.rl.outer_trpo import TRPO, TRPOSettings
 from rlmaml.rl.sampler import BatchSampler
-from rlmaml.core.seeding import seed_keys, task_seed
 from rlmaml.runs.distributed import Context, Shard
 
 

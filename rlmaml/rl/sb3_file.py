@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 import torch
 
-from rlmaml.rl.environments import env_spaces
 from rlmaml.errors import UserError
+from rlmaml.rl.environments import env_spaces
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
 from rlmaml.runs.weights import listed, load_weights
 

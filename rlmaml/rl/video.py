@@ -18,10 +18,10 @@ from PIL import Image, ImageDraw
 from torch import nn
 from torch.func import functional_call
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.rl.environments import make_env
-from rlmaml.errors import UserError
 from rlmaml.core.functional import Params
+from rlmaml.errors import UserError
+from rlmaml.rl.environments import make_env
+from rlmaml.runs.checkpoint import atomic_write
 
 RENDER_OPTIONS = {"width": 480, "height": 320, "camera_name": "track"}  # the models' camera that follows the torso
 
