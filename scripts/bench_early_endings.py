@@ -4,7 +4,7 @@ of the physics (the sampler's env, autoreset disabled) against stepping all of t
 
 An untrained Ant policy jumps or falls out of its healthy heights within about 60 of 200
 steps, so most of the physics of a full batch is spent on episodes that already ended.
-Both samplers draw the same episodes (tests/test_seeding.py checks they are identical);
+Both samplers draw the same episodes (tests/core/test_seeding.py checks they are identical);
 repeats alternate between them, and the figures are medians.
 
     python scripts/bench_early_endings.py [ant-dir] [--tasks 40] [--repeats 3]

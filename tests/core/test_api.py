@@ -20,7 +20,7 @@ from rlmaml.runs.config_types import SinusoidConfig
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
 from rlmaml.supervised.problems import build_problem
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def linear_tasks(tasks: int = 3, support: int = 5, query: int = 4, dim: int = 3) -> tuple[torch.Tensor, ...]:

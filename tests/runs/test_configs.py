@@ -16,7 +16,7 @@ from rlmaml.runs.config import load_config, packaged_configs, resolve, typed_con
 from rlmaml.runs.config_schema import schema_of
 from rlmaml.runs.config_types import ClassificationConfig, RLConfig, SinusoidConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MODES = (RLConfig, SinusoidConfig, ClassificationConfig)
 
 

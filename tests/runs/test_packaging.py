@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROBE = "import rlmaml.envs, importlib.util; print(rlmaml.envs.__file__); print(importlib.util.find_spec('envs'))"
 
 

@@ -10,7 +10,7 @@ import torch
 
 from rlmaml.rl.baseline import solve_ridge
 
-REGRESSION_BATCH = Path(__file__).resolve().parents[2] / "shared/data/regressions/ant_dir_gram_batch.npz"
+REGRESSION_BATCH = Path(__file__).resolve().parents[3] / "shared/data/regressions/ant_dir_gram_batch.npz"
 
 
 @pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])

@@ -22,7 +22,7 @@ from rlmaml.zoo.entries import config_name
 from rlmaml.zoo.reference import PAPER
 from rlmaml.zoo.table import END, START
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = {
     "navigation2d": ["meta_batch_size=3", "fast_batch_size=4", "horizon=20", "hidden_sizes=[8]", "iterations=2"],
     "sinusoid": ["meta_batch_size=2", "hidden_sizes=[8]", "iterations=3"],

@@ -22,7 +22,7 @@ from rlmaml.runs.config import is_supervised, load_config, packaged_configs, typ
 from rlmaml.zoo.entries import Entry
 from rlmaml.zoo.evaluation import RL_PROTOCOL, protocol_for, reproduce_command
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("single_thread")
 TINY = ["meta_batch_size=2", "fast_batch_size=3", "horizon=10", "hidden_sizes=[8]", "iterations=1"]
 
