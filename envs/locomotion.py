@@ -154,7 +154,7 @@ class LocomotionEnv(MujocoEnv):
     def get_task(self) -> Task:
         return self.tasks.task(self._parameters)
 
-    # MujocoEnv.step declares a np.float64 reward and info, narrower than gym.Env.step and than its own v5 envs return
+    # MujocoEnv.step declares np.float64 reward and info values: narrower than gym.Env.step and Gymnasium's v5 envs
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:  # type: ignore[override]
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         x_before = self.data.qpos[0]

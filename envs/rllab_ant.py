@@ -54,7 +54,7 @@ class RllabAntEnv(LocomotionEnv):
         super().__init__(RllabAnt(), tasks, frame_skip=1, **kwargs)
         self.init_qpos = INIT_QPOS.copy()
 
-    # as LocomotionEnv.step: MujocoEnv.step declares a reward and info narrower than gym.Env.step's
+    # as in LocomotionEnv.step: MujocoEnv.step's declared return is narrower than gym.Env.step's
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:  # type: ignore[override]
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         warnings_before = self.data.warning.number.sum()
