@@ -62,11 +62,13 @@ class Ant(Robot):
         force, torque, point = wrench[..., 0:3], wrench[..., 3:6], wrench[..., 6:9]
         # the sensor reports the wrench on the other body (the floor) at `point`
         cfrc = np.concatenate((torque + np.cross(point - com, force), force), axis=2)
-        return np.clip(-cfrc, -1.0, 1.0).reshape(n, cfrc.shape[1] * 6)
+        contact: np.ndarray = np.clip(-cfrc, -1.0, 1.0).reshape(n, cfrc.shape[1] * 6)
+        return contact
 
     def reward(self, action: np.ndarray, contact: np.ndarray) -> np.ndarray:
         contact_cost = self.contact_cost_weight * np.sum(contact * contact, axis=1)
-        return super().reward(action, contact) - contact_cost + self.survive_reward
+        reward: np.ndarray = super().reward(action, contact) - contact_cost + self.survive_reward
+        return reward
 
     def healthy(self, qpos: np.ndarray) -> np.ndarray:
         low, high = self.healthy_z_range

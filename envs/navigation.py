@@ -51,7 +51,7 @@ class NavigationTasks:
 class Navigation2DEnv(gym.Env):
     """Single 2D-navigation env; see the module docstring for the dynamics."""
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -101,7 +101,7 @@ class Navigation2DVectorEnv(VectorEnv):
     with a reset_mask. Matches N single envs step for step.
     """
 
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,

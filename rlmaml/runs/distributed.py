@@ -80,7 +80,7 @@ class Context:
             padded[: tensor.shape[0]] = tensor
             parts = [torch.empty_like(padded) for _ in range(self.world_size)]
             dist.all_gather(parts, padded)
-        return torch.cat([part[:count] for part, count in zip(parts, counts)])
+        return torch.cat([part[:count] for part, count in zip(parts, counts, strict=True)])
 
     def sum_over_tasks(self, per_task: torch.Tensor) -> torch.Tensor:
         """The sum over every process's tasks of per-task terms [tasks, ...], in task order."""

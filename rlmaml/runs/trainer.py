@@ -31,19 +31,26 @@ from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, w
 from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
 
 SKIPPED = "update_skipped"  # the progress.csv column every experiment reports, 1 or 0
+# What a checkpoint holds of an experiment: tensors by name and JSON-able counters
+Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
 
 
 class Experiment(Protocol):
     """One mode of meta-training (RL, supervised), as the trainer drives it."""
 
-    columns: tuple[str, ...]  # progress.csv columns besides iteration and wall_time, ending in SKIPPED
-    skip_reason: str  # what was not finite, when the last iteration's update was skipped
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """progress.csv columns besides iteration and wall_time, ending in SKIPPED."""
+
+    @property
+    def skip_reason(self) -> str:
+        """What was not finite, when the last iteration's update was skipped."""
 
     def run_iteration(self, iteration: int) -> dict[str, float]: ...
 
     def progress_text(self, stats: dict[str, float]) -> str: ...
 
-    def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    def checkpoint(self) -> Snapshot:
         """Tensors (weights, optimiser state) and JSON-able counters that resume needs."""
         ...
 
@@ -145,7 +152,7 @@ class Trainer:
         self.start_iteration = metadata["iterations_done"]
         self.wall_offset = float(metadata["wall_time"])
 
-    def _save(self, iterations_done: int, wall_time: float, snapshot: tuple[dict, dict] | None = None) -> None:
+    def _save(self, iterations_done: int, wall_time: float, snapshot: Snapshot | None = None) -> None:
         tensors, state = snapshot or self.experiment.checkpoint()
         metadata = {
             "iterations_done": iterations_done,
@@ -155,7 +162,7 @@ class Trainer:
         }
         save_checkpoint(self.run_dir, iterations_done, tensors, metadata)
 
-    def _snapshot(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    def _snapshot(self) -> Snapshot:
         """A copy of the experiment's state between iterations: what a stop saves."""
         tensors, state = self.experiment.checkpoint()
         return {name: t.detach().clone() for name, t in tensors.items()}, dict(state)
@@ -201,6 +208,7 @@ class Trainer:
                         wall_time = self.wall_offset + time.perf_counter() - start
                         with signals.deferred():  # a signal here waits for the row and the checkpoint
                             if main:
+                                assert self.log is not None  # rank 0 opened it with the run directory
                                 row = {"wall_time": wall_time, **stats}
                                 self.log.write(iteration, {k: row[k] for k in ("wall_time", *self.experiment.columns)})
                                 bar.set_postfix_str(self.experiment.progress_text(stats))
@@ -220,7 +228,7 @@ class Trainer:
                 self.lock.release()
             self.experiment.close()
 
-    def _stop(self, stop: StopRequested, done: int, wall_time: float, snapshot: tuple[dict, dict] | None) -> None:
+    def _stop(self, stop: StopRequested, done: int, wall_time: float, snapshot: Snapshot | None) -> None:
         """Save the last complete iteration (unless its checkpoint exists) and say where to resume."""
         if self.context.is_main:
             checkpoint = self.run_dir / CHECKPOINT_DIR / f"{done:06d}.json"

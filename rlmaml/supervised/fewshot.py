@@ -83,8 +83,8 @@ class FewShotTasks:
         images = self.classes.images[torch.from_numpy(np.stack(members))]  # [T, N, K+Q, C, H, W]
         turns = torch.from_numpy(np.stack(rotations))
         for quarter in range(1, self.rotations):
-            chosen = turns == quarter
-            images[chosen] = torch.rot90(images[chosen], quarter, dims=(-2, -1))
+            turned = turns == quarter
+            images[turned] = torch.rot90(images[turned], quarter, dims=(-2, -1))
         images = images.float() / 255.0
         num_tasks = len(task_indices)
         labels = torch.arange(self.ways).view(1, self.ways, 1).expand(num_tasks, self.ways, per_class)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from rlmaml.errors import UserError
 from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig
 from rlmaml.supervised.fewshot import FewShotTasks, split_classes
 from rlmaml.supervised.images import ImageClasses, find_class_files, load_image_classes
 from rlmaml.supervised.learner import PerTask
-from rlmaml.supervised.models import ConvNet, RegressionMLP
+from rlmaml.supervised.models import ConvNet, MetaModel, RegressionMLP
 from rlmaml.supervised.omniglot import load_omniglot
 from rlmaml.supervised.sinusoid import SinusoidTasks
 
@@ -35,7 +34,7 @@ def accuracy_per_task(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 @dataclass
 class Problem:
     tasks: SinusoidTasks | FewShotTasks
-    model: nn.Module
+    model: MetaModel
     loss: PerTask
     score: PerTask  # MSE for regression, accuracy for classification
 

@@ -87,7 +87,7 @@ def read_evaluation(path: Path) -> dict[str, Any]:
         raise UserError(f"{path} is unreadable: {error}") from None
     records = evaluation.get("checkpoints") if isinstance(evaluation, dict) else None
     whole = isinstance(records, list) and all(isinstance(r, dict) and type(r.get("iterations")) is int for r in records)
-    if not whole or not isinstance(evaluation.get("protocol"), dict):
+    if not (isinstance(evaluation, dict) and whole and isinstance(evaluation.get("protocol"), dict)):
         raise UserError(f"{path} is not an evaluation scripts/zoo_evaluate.py wrote: restore it from git")
     return evaluation
 
@@ -184,7 +184,7 @@ def describe(entry: Entry) -> dict[str, Any]:
         "metric": entry.reference.metric,
         "evaluated_checkpoint": record["iterations"] if record else None,
         "headline": headline(entry),
-        "command": entry.evaluation.get("command") if record else None,
+        "command": (entry.evaluation or {}).get("command") if record else None,
         "evaluate_command": evaluate_command(entry),
     }
 
@@ -203,7 +203,7 @@ def entry_lines(entry: Entry) -> list[str]:
         return [*lines, f"  evaluate: {evaluate_command(entry)}"]
     lines.append(f"  checkpoint {record['iterations']}, {steps_text(reference)}: {result_text(entry)}")
     lines.append(f"  paper: {paper_text(reference)}")
-    lines.append(f"  reproduce: {entry.evaluation.get('command')}")
+    lines.append(f"  reproduce: {(entry.evaluation or {}).get('command')}")
     if record["iterations"] < entry.iterations_done:
         lines.append(f"  checkpoint {entry.iterations_done} not evaluated yet: {evaluate_command(entry)}")
     return lines

@@ -6,13 +6,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rlmaml.core.statistics import StepStatistic, finite_or_none
 from rlmaml.errors import UserError
-from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write_text
 from rlmaml.runs.config_types import SupervisedConfig
 from rlmaml.runs.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
 from rlmaml.zoo.entries import (
@@ -72,6 +72,7 @@ def json_safe(statistic: StepStatistic) -> dict[str, Any]:
 def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: str | None = None) -> dict[str, Any]:
     """One checkpoint under the protocol, with what its metadata says it cost."""
     n, steps, seed = protocol["num_tasks"], protocol["steps"], protocol["seed"]
+    statistics: Sequence[StepStatistic]
     if "lr_schedule" in protocol:
         from rlmaml.rl.evaluation import adapt_and_measure
         from rlmaml.rl.policy_io import load_trained_policy
@@ -151,7 +152,7 @@ def evaluate_entry(
         log(f"{shown_path(entry.path)}: checkpoint {iteration}, {protocol['num_tasks']} tasks ...")
         evaluation = merged(entry, protocol, measure(entry, protocol, iteration, data_dir))
         text = json.dumps(evaluation, indent=2) + "\n"
-        atomic_write(entry.path / EVALUATION_FILE, lambda tmp: Path(tmp).write_text(text))
+        atomic_write_text(entry.path / EVALUATION_FILE, text)
         entry.evaluation = evaluation
     if entry.evaluation:
         plot_evaluation(entry.evaluation, entry.reference, entry.path / FIGURE_FILE)
@@ -199,7 +200,9 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
 def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path) -> None:
     """Mean (with 95 % CI band) after 0 and the reported steps against iterations, the
     paper's numbers as dashed lines of the same colour."""
-    from rlmaml.runs.plots import plt, save_figure
+    import matplotlib.pyplot as plt
+
+    from rlmaml.runs.plots import save_figure  # selects the Agg backend, also after pyplot's import
 
     records = evaluation["checkpoints"]
     x = [r["iterations"] for r in records]
@@ -207,12 +210,16 @@ def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path
     shown = sorted({0, *reference.headline, *reference.paper} & set.intersection(*(set(s) for s in per_step)))
     scale = 100.0 if reference.metric == "accuracy" else 1.0
     figure, axes = plt.subplots(figsize=(7.8, 4.2))
-    for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4):
+    for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False):
         means = [scale * (s[step]["mean"] if s[step]["mean"] is not None else float("nan")) for s in per_step]
         cis = [scale * (s[step]["ci95"] if s[step]["ci95"] is not None else 0.0) for s in per_step]
         axes.plot(x, means, "o-", color=color, label=f"after {steps_word(step)}")
         axes.fill_between(
-            x, [m - c for m, c in zip(means, cis)], [m + c for m, c in zip(means, cis)], color=color, alpha=0.12
+            x,
+            [m - c for m, c in zip(means, cis, strict=True)],
+            [m + c for m, c in zip(means, cis, strict=True)],
+            color=color,
+            alpha=0.12,
         )
         if step in reference.paper:
             axes.axhline(scale * reference.paper[step], color=color, linestyle="--", label=f"paper, {steps_word(step)}")

@@ -65,7 +65,7 @@ def entry_row(entry: Entry) -> list[str]:
     per_iteration, total = (
         (f"{times[0]:.1f}" if times[0] >= 1 else f"{times[0]:.3f}", duration(times[1])) if times else ("—", "—")
     )
-    command = entry.evaluation["command"] if record else evaluate_command(entry)
+    command = (entry.evaluation or {})["command"] if record else evaluate_command(entry)
     return [
         task_cell(entry.reference),
         f"`{shown_path(entry.path)}`",
