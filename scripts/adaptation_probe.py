@@ -67,7 +67,7 @@ def probe(
     config, policy, metadata = load_trained_policy(run_dir, checkpoint)
     result = adapt_and_measure(config, policy, num_tasks, len(lrs), seed, lrs, episodes)
     rows = []
-    for k, (statistic, batch) in enumerate(zip(result.returns, result.episodes)):
+    for k, (statistic, batch) in enumerate(zip(result.returns, result.episodes, strict=True)):
         lengths = batch.mask.sum(0)
         params = result.parameters[k]
         rows.append(

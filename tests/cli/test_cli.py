@@ -53,14 +53,16 @@ def test_train_writes_config_progress_tensorboard_and_checkpoints(trained_run):
     names = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
     assert names == ["000002.json", "000002.safetensors", "000004.json", "000004.safetensors"]
     metadata = json.loads((trained_run / "checkpoints" / "000004.json").read_text())
-    assert metadata["iterations_done"] == 4 and metadata["config"]["meta_batch_size"] == 3
+    assert metadata["iterations_done"] == 4
+    assert metadata["config"]["meta_batch_size"] == 3
 
 
 def test_checkpoints_load_without_unpickling(trained_run):
     from safetensors.torch import load_file
 
     tensors = load_file(trained_run / "checkpoints" / "000004.safetensors")
-    assert "policy.log_std" in tensors and all(t.dtype.is_floating_point for t in tensors.values())
+    assert "policy.log_std" in tensors
+    assert all(t.dtype.is_floating_point for t in tensors.values())
 
 
 def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(trained_run, tmp_path):
@@ -95,7 +97,9 @@ def test_resume_from_a_corrupt_checkpoint_is_one_line(trained_run, tmp_path, cap
     (copy / "checkpoints" / "000004.json").write_text('{"iterations_done": 4}')
     code = main(["train", "navigation2d", "--out", str(copy), "--quiet", "--resume", "--set", *TINY, "iterations=5"])
     err = capsys.readouterr().err
-    assert code == 2 and "000004.json: wall_time must be" in err and "Traceback" not in err
+    assert code == 2
+    assert "000004.json: wall_time must be" in err
+    assert "Traceback" not in err
 
 
 def test_training_into_an_existing_run_without_resume_is_refused(trained_run, capsys):
@@ -109,7 +113,8 @@ def test_resume_refuses_a_changed_config(trained_run, capsys):
     code = main(
         ["train", "navigation2d", "--out", str(trained_run), "--quiet", "--resume", "--set", *TINY, "gamma=0.9"]
     )
-    assert code == 2 and "'gamma'" in capsys.readouterr().err
+    assert code == 2
+    assert "'gamma'" in capsys.readouterr().err
 
 
 def test_resume_may_switch_to_exact_curvature(trained_run, tmp_path):
@@ -142,7 +147,7 @@ def test_resume_keeps_the_runs_settings_unless_set_again(trained_run, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "override, message",
+    ("override", "message"),
     [
         ("fast_lrr=0.1", "unknown config key 'fast_lrr'"),
         ("fast_lr=abc", "'fast_lr' must be a number"),
@@ -155,7 +160,8 @@ def test_resume_keeps_the_runs_settings_unless_set_again(trained_run, tmp_path):
 def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, message):
     assert train(tmp_path / "bad", override) == 2
     err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
 
 
@@ -163,12 +169,15 @@ def test_set_takes_several_pairs_repeats_and_exponent_numbers(tmp_path):
     from rlmaml.runs.config import load_config
 
     config = load_config("navigation2d", ["max_kl=1e-2", "cg_damping=1e-5", "seed=3", "seed=4"])
-    assert config["max_kl"] == 0.01 and config["cg_damping"] == 1e-5 and config["seed"] == 4
+    assert config["max_kl"] == 0.01
+    assert config["cg_damping"] == 1e-5
+    assert config["seed"] == 4
     out = tmp_path / "run"
     extra = ["--set", "iterations=1", "max_kl=2e-2"]
     assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *TINY, *extra]) == 0
     saved = (out / "config.yaml").read_text()
-    assert "max_kl: 0.02" in saved and "iterations: 1" in saved
+    assert "max_kl: 0.02" in saved
+    assert "iterations: 1" in saved
 
 
 def test_unknown_config_name_lists_the_packaged_ones(tmp_path, capsys):
@@ -209,7 +218,7 @@ def test_adapt_to_a_task_the_user_gives(trained_run, capsys):
 
 
 @pytest.mark.parametrize(
-    "task, message", [("goal=0.3", "'goal'"), ("goal=a,b", "--task goal"), ("velocity=1", "'goal'")]
+    ("task", "message"), [("goal=0.3", "'goal'"), ("goal=a,b", "--task goal"), ("velocity=1", "'goal'")]
 )
 def test_adapt_rejects_a_bad_task(trained_run, capsys, task, message):
     assert main(["adapt", str(trained_run), "--task", task]) == 2
@@ -229,14 +238,17 @@ def test_adapt_on_a_corrupt_checkpoint(trained_run, tmp_path, capsys):
     (copy / "checkpoints" / "000004.safetensors").write_bytes(b"not a checkpoint")
     assert main(["adapt", str(copy)]) == 2
     err = capsys.readouterr().err
-    assert "000004.safetensors is unreadable" in err and "Traceback" not in err
+    assert "000004.safetensors is unreadable" in err
+    assert "Traceback" not in err
 
 
 def test_console_script_and_module_entry_point(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "rlmaml", "adapt", str(tmp_path / "none")], capture_output=True, text=True
     )
-    assert result.returncode == 2 and result.stderr.startswith("rlmaml: error:")
+    assert result.returncode == 2
+    assert result.stderr.startswith("rlmaml: error:")
     script = Path(sys.executable).parent / "rlmaml"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "train" in result.stdout
+    assert result.returncode == 0
+    assert "train" in result.stdout

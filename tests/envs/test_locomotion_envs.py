@@ -118,7 +118,8 @@ def test_rewards_follow_the_spec(name):
             expected = _expected_reward(name, task, qpos_before, env.data.qpos, action, obs, env.dt)
             assert reward == pytest.approx(expected, abs=1e-9)
             assert info["x_velocity"] == pytest.approx((env.data.qpos[0] - qpos_before[0]) / env.dt)
-            assert not terminated and not info["nonfinite"]
+            assert not terminated
+            assert not info["nonfinite"]
 
 
 def test_ant_observation_layout_and_contact_forces():
@@ -154,13 +155,16 @@ def test_ant_terminates_outside_healthy_heights(name):
         qpos[2] = z
         env.set_state(qpos, np.zeros(env.model.nv))
         _, _, terminated, _, info = env.step(np.zeros(env.model.nu))
-        assert terminated == done and not info["nonfinite"]
+        assert terminated == done
+        assert not info["nonfinite"]
         envs.unwrapped.set_state(np.stack([qpos, env.init_qpos]), np.zeros((2, env.model.nv)))
         _, _, terminated, _, _ = envs.step(np.zeros((2, env.model.nu)))
         assert terminated.tolist() == [done, False]
         if done:  # next step: autoreset
             obs, rewards, terminated, truncated, _ = envs.step(np.zeros((2, env.model.nu)))
-            assert rewards[0] == 0.0 and not terminated[0] and not truncated[0]
+            assert rewards[0] == 0.0
+            assert not terminated[0]
+            assert not truncated[0]
             assert 0.6 <= obs[0, 2] <= 0.9  # torso height of a fresh start, 0.75 + noise
 
 
@@ -179,10 +183,16 @@ def test_failed_physics_ends_the_episode_with_zeros(name):
     env.reset(seed=0)
     env.set_state(env.init_qpos, np.full(env.model.nv, 1e12))  # MuJoCo resets such a state
     obs, reward, terminated, _, info = env.step(np.zeros(env.model.nu))
-    assert info["nonfinite"] and terminated and reward == 0.0 and not obs.any()
+    assert info["nonfinite"]
+    assert terminated
+    assert reward == 0.0
+    assert not obs.any()
     env.reset(seed=0)
     obs, reward, terminated, _, info = env.step(np.full(env.model.nu, np.nan))
-    assert info["nonfinite"] and terminated and reward == 0.0 and not obs.any()
+    assert info["nonfinite"]
+    assert terminated
+    assert reward == 0.0
+    assert not obs.any()
 
     envs = make_vec(name, 3, num_threads=2)
     envs.reset(seed=0)
@@ -194,10 +204,14 @@ def test_failed_physics_ends_the_episode_with_zeros(name):
     obs, rewards, terminated, _, info = envs.step(actions)
     assert info["nonfinite"].tolist() == [False, True, True]
     assert terminated.tolist() == [False, True, True]
-    assert np.all(np.isfinite(obs)) and not obs[1:].any() and not rewards[1:].any()
+    assert np.all(np.isfinite(obs))
+    assert not obs[1:].any()
+    assert not rewards[1:].any()
     obs, rewards, terminated, _, info = envs.step(np.zeros((3, env.model.nu)))  # autoreset
-    assert np.all(np.isfinite(obs)) and np.all(np.isfinite(rewards))
-    assert not terminated.any() and not info["nonfinite"].any()
+    assert np.all(np.isfinite(obs))
+    assert np.all(np.isfinite(rewards))
+    assert not terminated.any()
+    assert not info["nonfinite"].any()
 
 
 @pytest.mark.parametrize(
@@ -313,7 +327,8 @@ def test_make_vec_passes_horizon_and_kwargs():
     envs = make_vec("HalfCheetahVel-v0", 4, velocity_high=3.0, num_threads=1)
     assert envs.unwrapped.max_episode_steps == 200
     assert envs.unwrapped.tasks.high == 3.0
-    assert envs.observation_space.shape == (4, 17) and envs.action_space.shape == (4, 6)
+    assert envs.observation_space.shape == (4, 17)
+    assert envs.action_space.shape == (4, 6)
     short = make_vec("AntDir-v0", 2, max_episode_steps=3, num_threads=1)
     assert short.observation_space.shape == (2, 107)
     short.reset(seed=0)
@@ -372,8 +387,10 @@ def test_disabled_autoreset_leaves_finished_sub_envs_alone_until_a_masked_reset(
         np.testing.assert_array_equal(obs[1:], want[0][1:])
         np.testing.assert_array_equal(rewards[1:], want[1][1:])
         np.testing.assert_array_equal(obs[0], first[0][0])
-        assert rewards[0] == 0.0 and info["x_velocity"][0] == 0.0
-        assert terminated[0] and not truncated[0]
+        assert rewards[0] == 0.0
+        assert info["x_velocity"][0] == 0.0
+        assert terminated[0]
+        assert not truncated[0]
     assert truncated[1:].all()
 
     mask = np.array([False, True, True])
@@ -384,7 +401,8 @@ def test_disabled_autoreset_leaves_finished_sub_envs_alone_until_a_masked_reset(
     obs, rewards, terminated, _, _ = disabled.step(actions[horizon + 1])
     want = reference.step(actions[horizon + 1])
     np.testing.assert_array_equal(obs[1:], want[0][1:])
-    assert rewards[0] == 0.0 and terminated[0]
+    assert rewards[0] == 0.0
+    assert terminated[0]
     with pytest.raises(ValueError, match="reset_mask"):
         disabled.reset(options={"reset_mask": np.zeros(3, dtype=bool)})
     with pytest.raises(ValueError, match="autoreset_mode"):

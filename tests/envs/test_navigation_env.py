@@ -23,14 +23,16 @@ def test_dynamics_reward_and_clipping():
     obs, reward, terminated, truncated, _ = env.step(np.array([0.5, -0.05], dtype=np.float32))
     np.testing.assert_allclose(obs, [0.1, -0.05], atol=1e-7)  # x clipped to 0.1
     assert reward == pytest.approx(-np.hypot(0.1 - 0.3, -0.05 + 0.2))
-    assert not terminated and not truncated
+    assert not terminated
+    assert not truncated
 
 
 def test_terminates_within_tolerance_of_the_goal_and_truncates_at_horizon():
     env = make_single([0.1, 0.095])
     env.reset(seed=0)
     *_, terminated, truncated, _ = env.step(np.array([0.1, 0.1], dtype=np.float32))
-    assert terminated and not truncated  # |dx| = 0 and |dy| = 0.005 < 0.01
+    assert terminated
+    assert not truncated
 
     env = make_single([0.1, 0.08])
     env.reset(seed=0)
@@ -41,7 +43,8 @@ def test_terminates_within_tolerance_of_the_goal_and_truncates_at_horizon():
     env.reset(seed=0)
     for t in range(100):
         *_, terminated, truncated, _ = env.step(np.zeros(2, dtype=np.float32))
-        assert not terminated and truncated == (t == 99)
+        assert not terminated
+        assert truncated == (t == 99)
 
 
 def test_task_sampling_is_seeded_bounded_and_persists_across_resets():
@@ -49,7 +52,9 @@ def test_task_sampling_is_seeded_bounded_and_persists_across_resets():
     tasks = env.sample_tasks(50, seed=3)
     assert tasks == env.sample_tasks(50, seed=3)
     goals = np.array([t["goal"] for t in tasks])
-    assert goals.shape == (50, 2) and goals.min() >= -0.2 and goals.max() <= 0.1
+    assert goals.shape == (50, 2)
+    assert goals.min() >= -0.2
+    assert goals.max() <= 0.1
     env.set_task(tasks[0])
     env.reset(seed=1)
     env.reset(seed=2)
@@ -74,7 +79,7 @@ def test_goals_a_little_outside_the_sampling_range_are_taken_far_outside_refused
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    ("kwargs", "message"),
     [
         ({"goal_low": -np.inf}, "goal_low and goal_high must be finite"),
         ({"goal_low": -1e308, "goal_high": 1e308}, r"must lie within \+-1e\+06"),
@@ -113,12 +118,12 @@ def test_batched_env_matches_gymnasium_sync_vector_env_step_for_step():
     obs_r, _ = reference.reset(seed=0)
     np.testing.assert_array_equal(obs_b, obs_r)
     ended = 0
-    for t in range(250):
+    for _t in range(250):
         actions = rng.uniform(-0.15, 0.15, size=(num_envs, 2)).astype(np.float32)
         actions[0] = actions[3] = 0.05  # env 0 reaches its goal at step 1, env 3 gets close
         out_b = batched.step(actions)
         out_r = reference.step(actions)
-        for got, want in zip(out_b[:4], out_r[:4]):
+        for got, want in zip(out_b[:4], out_r[:4], strict=True):
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
         assert batched.observation_space.contains(out_b[0])
         ended += int(out_b[2].sum() + out_b[3].sum())
@@ -144,8 +149,12 @@ def test_disabled_autoreset_keeps_a_finished_agent_where_it_ended():
         np.testing.assert_array_equal(obs[1], want[0][1])
         assert rewards[1] == want[1][1]
         np.testing.assert_allclose(obs[0], [0.05, 0.05])  # reached its goal on the first step
-        assert terminated[0] and not truncated[0] and rewards[0] == (want[1][0] if t == 0 else 0.0)
+        assert terminated[0]
+        assert not truncated[0]
+        assert rewards[0] == (want[1][0] if t == 0 else 0.0)
     obs, _ = disabled.reset(options={"reset_mask": np.array([True, False])})
-    assert obs[0].tolist() == [0.0, 0.0] and obs[1].tolist() == want[0][1].tolist()
+    assert obs[0].tolist() == [0.0, 0.0]
+    assert obs[1].tolist() == want[0][1].tolist()
     _, rewards, terminated, _, _ = disabled.step(np.zeros((2, 2), dtype=np.float32))
-    assert rewards[0] == pytest.approx(-np.hypot(0.05, 0.05)) and not terminated[0]
+    assert rewards[0] == pytest.approx(-np.hypot(0.05, 0.05))
+    assert not terminated[0]

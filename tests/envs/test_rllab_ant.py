@@ -3,6 +3,8 @@ batched, reset noise, task protocol."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import mujoco
 import numpy as np
@@ -29,7 +31,7 @@ def make_vec(name: str, num_envs: int, **kwargs):
 
 def reference_model() -> mujoco.MjModel:
     """rllab's ant.xml by text edits of Gymnasium's: timestep, motors, the geom default's solimp."""
-    xml = open(expand_model_path("ant.xml")).read()
+    xml = Path(expand_model_path("ant.xml")).read_text()
     for old, new, count in [
         ('timestep="0.01"', 'timestep="0.02"', 1),
         ('ctrlrange="-1.0 1.0"', 'ctrlrange="-150 150"', 8),
@@ -79,7 +81,9 @@ def rllab_readings(model, data, applied, task):
 def test_model_is_rllabs():
     env = make("AntDirRllab-v0")
     model = env.model
-    assert model.opt.timestep == 0.02 and env.frame_skip == 1 and env.dt == 0.02
+    assert model.opt.timestep == 0.02
+    assert env.frame_skip == 1
+    assert env.dt == 0.02
     assert model.opt.integrator == mujoco.mjtIntegrator.mjINT_RK4
     np.testing.assert_array_equal(model.actuator_ctrlrange, np.tile([-150.0, 150.0], (8, 1)))
     np.testing.assert_array_equal(model.actuator_gear, np.tile([1.0, 0, 0, 0, 0, 0], (8, 1)))
@@ -123,10 +127,12 @@ def test_steps_follow_an_independent_mjdata_loop(name):
         assert obs.shape == (125,)
         np.testing.assert_allclose(obs, want_obs, rtol=0, atol=1e-12)  # the physics agree bit for bit
         assert reward == pytest.approx(want_reward, abs=1e-12)
-        assert terminated == want_done and not info["nonfinite"]
+        assert terminated == want_done
+        assert not info["nonfinite"]
         batched, rewards, dones, _, _ = envs.step(np.stack([applied, np.zeros(8)]))
         np.testing.assert_array_equal(batched[0], obs)
-        assert rewards[0] == reward and dones[0] == terminated
+        assert rewards[0] == reward
+        assert dones[0] == terminated
     assert np.abs(want_obs[29:113]).max() > 0  # contact forces were seen
 
 
@@ -139,7 +145,9 @@ def test_batched_env_matches_single_envs_through_an_autoreset():
     for env, task in zip(singles, tasks, strict=True):
         env.set_task(task)
     observations, _ = envs.reset(seed=[7, 8, 9])
-    np.testing.assert_array_equal(observations, np.stack([e.reset(seed=s)[0] for e, s in zip(singles, [7, 8, 9])]))
+    np.testing.assert_array_equal(
+        observations, np.stack([e.reset(seed=s)[0] for e, s in zip(singles, [7, 8, 9], strict=True)])
+    )
     for t, actions in enumerate(np.random.default_rng(2).uniform(-160, 160, size=(2 * horizon + 1, 3, 8))):
         observations, rewards, terminated, truncated, _ = envs.step(actions)
         for i, env in enumerate(singles):
@@ -194,7 +202,10 @@ def test_failed_physics_ends_the_episode_with_zeros():
     env.reset(seed=0)
     env.set_state(env.init_qpos, np.full(env.model.nv, 1e12))
     obs, reward, terminated, _, info = env.step(np.zeros(8))
-    assert info["nonfinite"] and terminated and reward == 0.0 and not obs.any()
+    assert info["nonfinite"]
+    assert terminated
+    assert reward == 0.0
+    assert not obs.any()
     envs = make_vec("AntDirRllab-v0", 3, num_threads=2)
     envs.reset(seed=0)
     qvel = np.zeros((3, env.model.nv))
@@ -204,7 +215,9 @@ def test_failed_physics_ends_the_episode_with_zeros():
     actions[2] = np.nan
     obs, rewards, terminated, _, info = envs.step(actions)
     assert info["nonfinite"].tolist() == terminated.tolist() == [False, True, True]
-    assert np.isfinite(obs).all() and not obs[1:].any() and not rewards[1:].any()
+    assert np.isfinite(obs).all()
+    assert not obs[1:].any()
+    assert not rewards[1:].any()
 
 
 def test_task_protocol():
@@ -215,7 +228,8 @@ def test_task_protocol():
     assert all(1.0 <= t["velocity"] <= 1.5 for t in tasks)
     assert all(len(t["goal"]) == 2 and all(-3 <= g <= 3 for g in t["goal"]) for t in goal.sample_tasks(100, seed=0))
     directions = [t["direction"] for t in direction.sample_tasks(2000, seed=0)]
-    assert set(directions) == {-1, 1} and abs(np.mean(directions)) < 0.1
+    assert set(directions) == {-1, 1}
+    assert abs(np.mean(directions)) < 0.1
     goal.set_task({"goal": [1.0, -2.0]})
     goal.reset(seed=0)
     goal.step(np.zeros(8))
@@ -229,12 +243,14 @@ def test_task_protocol():
     assert envs.get_tasks() == [{"velocity": 0.5}, {"velocity": 1.5}]
     with pytest.raises(ValueError, match="one task per sub-env"):
         envs.set_tasks([{"velocity": 0.5}])
-    assert envs.observation_space.shape == (2, 125) and envs.action_space.shape == (2, 8)
+    assert envs.observation_space.shape == (2, 125)
+    assert envs.action_space.shape == (2, 8)
 
 
 @pytest.mark.parametrize("config", ["ant-dir", "ant-vel", "ant-goal"])
 def test_packaged_configs_use_rllabs_ant_with_normalized_actions(config):
     resolved = load_config(config)
     name = {"ant-dir": "AntDirRllab-v0", "ant-vel": "AntVelRllab-v0", "ant-goal": "AntGoalRllab-v0"}[config]
-    assert resolved["env"] == f"rlmaml/{name}" and resolved["normalize_actions"] is True
+    assert resolved["env"] == f"rlmaml/{name}"
+    assert resolved["normalize_actions"] is True
     assert gym.spec(f"rlmaml/{name}").max_episode_steps == resolved["horizon"] == 200

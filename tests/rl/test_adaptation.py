@@ -22,7 +22,8 @@ def test_an_adapter_adapts_a_policy_and_its_replay_reproduces_the_adaptation(tin
     adaptation = adapter.adapt(params, nav_tasks, keys, STEP_SIZES, first_order=False)
 
     trajectory = adaptation.trajectory
-    assert len(adaptation.inner_episodes) == len(STEP_SIZES) and len(trajectory) == len(STEP_SIZES) + 1
+    assert len(adaptation.inner_episodes) == len(STEP_SIZES)
+    assert len(trajectory) == len(STEP_SIZES) + 1
     assert all(torch.equal(start[n], p) for n, p in parameters_of(tiny_policy).items())  # the policy stays
     for step, episodes in enumerate([*adaptation.inner_episodes, adaptation.post_episodes]):
         again = sampler.sample(tiny_policy, detach(trajectory[step]), nav_tasks, keys(step))

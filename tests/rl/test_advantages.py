@@ -59,7 +59,8 @@ def test_a_task_without_a_finite_fit_gets_zero_values_and_leaves_the_others_alon
     episodes.rewards[3, 1, 0] = float("nan")
     values = LinearFeatureBaseline().fit_predict(episodes, gamma=0.9)
     assert (values[:, 1] == 0).all()
-    assert torch.equal(values[:, 0], clean[:, 0]) and torch.equal(values[:, 2], clean[:, 2])
+    assert torch.equal(values[:, 0], clean[:, 0])
+    assert torch.equal(values[:, 2], clean[:, 2])
 
 
 def test_normalisation_is_per_task_over_valid_steps():

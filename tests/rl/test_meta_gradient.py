@@ -59,7 +59,7 @@ def test_second_order_meta_gradient_matches_finite_differences(tiny_policy, nav_
     assert (first_order - autograd).norm() > 1e-3 * autograd.norm(), "the check cannot tell first from second order"
 
 
-@pytest.mark.parametrize("first_order, num_steps", [(False, 1), (True, 1), (False, 2), (True, 2)])
+@pytest.mark.parametrize(("first_order", "num_steps"), [(False, 1), (True, 1), (False, 2), (True, 2)])
 def test_curvature_product_equals_exact_kl_hessian(tiny_policy, nav_tasks, first_order, num_steps):
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=num_steps)
 
@@ -106,7 +106,8 @@ def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_po
     from rlmaml.rl.outer_trpo import TRPOSettings, curvature_tasks
     from rlmaml.runs.distributed import Shard
 
-    assert curvature_tasks(3, 0.6) == [0, 1] and curvature_tasks(40, 0.25) == list(range(0, 40, 4))
+    assert curvature_tasks(3, 0.6) == [0, 1]
+    assert curvature_tasks(40, 0.25) == list(range(0, 40, 4))
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
     settings = MAMLSettings(fast_lr=LR, outer=TRPOSettings(cg_subsample=0.6, cg_damping=0.0))

@@ -27,7 +27,8 @@ def test_every_packaged_config_converts_to_its_dataclass_and_back(name):
     expected = {"sinusoid": SinusoidConfig, "classification": ClassificationConfig}.get(mapping.get("mode"), RLConfig)
     assert type(config) is expected
     back = config.to_mapping()
-    assert back == mapping and list(back) == list(mapping)
+    assert back == mapping
+    assert list(back) == list(mapping)
     assert yaml.safe_dump(back, sort_keys=False) == yaml.safe_dump(mapping, sort_keys=False)  # the same config.yaml
 
 
@@ -44,8 +45,10 @@ def test_saved_run_configs_read_back_in_their_order():
 
 def test_typed_values_are_checked_and_frozen():
     config = typed_config(load_config("navigation2d"))
-    assert config.hidden_sizes == (64, 64) and config.to_mapping()["hidden_sizes"] == [64, 64]
-    assert config.fast_lr == 0.1 and config.normalize_actions is True
+    assert config.hidden_sizes == (64, 64)
+    assert config.to_mapping()["hidden_sizes"] == [64, 64]
+    assert config.fast_lr == 0.1
+    assert config.normalize_actions is True
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.fast_lr = 0.2  # type: ignore[misc]
     with pytest.raises(UserError, match="config key 'fast_lr' must be at least 0, got -1"):
@@ -80,7 +83,8 @@ def test_a_misspelt_key_is_a_type_checker_error(tmp_path):
     modules = [str(REPO / "rlmaml" / name) for name in ("errors.py", "runs/config_schema.py", "runs/config_types.py")]
     flags = ["--strict", "--follow-imports=skip", "--cache-dir=/dev/null", "--no-error-summary"]
     out, _, status = api.run([*flags, str(snippet), *modules])
-    assert status == 1 and out.splitlines() == [
+    assert status == 1
+    assert out.splitlines() == [
         f'{snippet}:8: error: "RLConfig" has no attribute "fast_lrr"; maybe "fast_lr"?  [attr-defined]'
     ]
 
@@ -89,7 +93,9 @@ def test_a_misspelt_key_is_a_type_checker_error(tmp_path):
 def test_every_key_has_a_one_line_doc_under_a_documented_group(mode):
     schema = schema_of(mode)
     for key in schema.values():
-        assert key.doc and "\n" not in key.doc and len(key.doc) <= 100, key.name
+        assert key.doc, key.name
+        assert "\n" not in key.doc, key.name
+        assert len(key.doc) <= 100, key.name
     groups = [klass for klass in mode.__mro__ if dataclasses.is_dataclass(klass)]
     # a class without a docstring would get dataclasses' own, "Name(field: type, ...)"
     assert all(klass.__doc__ and not klass.__doc__.startswith(klass.__name__ + "(") for klass in groups)
@@ -103,15 +109,18 @@ def test_config_command_explains_every_key(capsys, name):
     config = load_config(name, ["seed=7"])
     shown = [match[1] for match in re.finditer(r"^  (\w+) = ", out, re.MULTILINE)]
     assert shown == list(config)
-    assert "  seed = 7\n" in out and "an integer, from 0 to 4294967295; required" in out
+    assert "  seed = 7\n" in out
+    assert "an integer, from 0 to 4294967295; required" in out
     for key in schema_of(type(typed_config(config))).values():
-        assert key.doc.split()[0] in out and key.group in out
+        assert key.doc.split()[0] in out
+        assert key.group in out
 
 
 def test_config_command_refuses_a_bad_key_in_one_line(capsys):
     assert main(["config", "sinusoid", "--set", "fast_lrr=1"]) == 2
     err = capsys.readouterr().err
-    assert "unknown config key 'fast_lrr'" in err and len(err.strip().splitlines()) == 1
+    assert "unknown config key 'fast_lrr'" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_train_help_points_to_the_config_command(capsys):

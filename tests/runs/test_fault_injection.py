@@ -106,14 +106,15 @@ def test_killed_and_resumed_runs_end_as_the_uninterrupted_one(tmp_path, uninterr
         if moment == "checkpoint":
             wait_for(lambda: checkpoint_being_written(out), process)
         else:
-            wait_for(lambda: rows_written(out) >= done_before + 1, process)
+            wait_for(lambda rows=done_before + 1: rows_written(out) >= rows, process)
         if process.poll() is not None:  # finished before the signal: nothing left to kill
             break
         process.send_signal(kill)
         _, err = process.communicate(timeout=120)
         assert process.returncode == EXIT_CODES[kill], err
         if kill != signal.SIGKILL:
-            assert len(err.strip().splitlines()) == 1 and "--resume" in err, err
+            assert len(err.strip().splitlines()) == 1, err
+            assert "--resume" in err, err
         assert_whole(out)
     process = start(out, resume=(out / "config.yaml").is_file())
     _, err = process.communicate(timeout=180)
@@ -129,7 +130,9 @@ def test_a_stop_signal_saves_the_last_complete_iteration(tmp_path, uninterrupted
     wait_for(lambda: rows_written(out) >= 1, process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 143 and "stopped by SIGTERM after" in err
+    assert process.returncode == 143
+    assert "stopped by SIGTERM after" in err
     done = int(err.split("after ")[1].split()[0])
-    assert (out / "checkpoints" / f"{done:06d}.json").is_file() and done >= 1
+    assert (out / "checkpoints" / f"{done:06d}.json").is_file()
+    assert done >= 1
     assert progress(out)[:done] == uninterrupted[:done]

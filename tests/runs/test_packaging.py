@@ -44,7 +44,8 @@ def test_built_wheel_contains_rlmaml_envs_and_no_top_level_envs(tmp_path):
     )
     wheel = next(tmp_path.glob("rlmaml-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "rlmaml/envs/navigation.py" in names and "rlmaml/configs/navigation2d.yaml" in names
+    assert "rlmaml/envs/navigation.py" in names
+    assert "rlmaml/configs/navigation2d.yaml" in names
     assert not any(name.startswith("envs/") for name in names)
     target = tmp_path / "site"
     subprocess.run(
@@ -54,4 +55,5 @@ def test_built_wheel_contains_rlmaml_envs_and_no_top_level_envs(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     module_file, top_level = run_probe(tmp_path, env)
-    assert Path(module_file).is_relative_to(target) and top_level == "None"
+    assert Path(module_file).is_relative_to(target)
+    assert top_level == "None"

@@ -36,7 +36,8 @@ def rows(run: Path) -> list[dict]:
 
 def one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err, err
     return err
 
 
@@ -76,7 +77,9 @@ def test_a_diverging_run_keeps_finite_weights_and_stops_after_k_skips(tmp_path, 
     out = tmp_path / "diverged"
     code = train(out, override, "iterations=12", "max_skipped_updates=3", "checkpoint_every=1", config=config)
     err = one_error_line(capsys)
-    assert code == 1 and "diverged" in err and "resume from checkpoint" in err
+    assert code == 1
+    assert "diverged" in err
+    assert "resume from checkpoint" in err
     table = rows(out)
     assert [r["update_skipped"] for r in table[-3:]] == ["1", "1", "1"]
     for path in (out / "checkpoints").glob("*.safetensors"):
@@ -181,7 +184,7 @@ def cut_header(run: Path) -> None:
 
 def add_line(run: Path, line: bytes) -> None:
     lines = (run / "progress.csv").read_bytes().splitlines(keepends=True)
-    (run / "progress.csv").write_bytes(b"".join(lines[:3] + [line] + lines[3:]))
+    (run / "progress.csv").write_bytes(b"".join([*lines[:3], line, *lines[3:]]))
 
 
 def drop_row(run: Path, index: int) -> None:
@@ -221,7 +224,8 @@ def test_a_state_dict_mismatch_names_the_keys(copy_of, capsys):
     save_file(tensors, path)
     assert main(["adapt", str(run), "--num-tasks", "2"]) == 2
     err = one_error_line(capsys)
-    assert "missing log_std" in err and "unexpected extra" in err
+    assert "missing log_std" in err
+    assert "unexpected extra" in err
 
 
 # --- 6 and 8: where a run may go ---------------------------------------------------------
@@ -283,5 +287,6 @@ def test_the_next_writer_removes_a_killed_writers_temporaries_only(copy_of):
     for path in left + kept:
         path.write_text("x")
     assert train(run, "iterations=5", resume=True) == 0
-    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+    assert not any(p.exists() for p in left)
+    assert all(p.exists() for p in kept)
     assert (run / LOCK_FILE).is_file()

@@ -64,7 +64,8 @@ def test_sinusoid_run_writes_progress_and_checkpoints_with_optimizer_state(sinus
     assert [int(r["iteration"]) for r in table] == [0, 1, 2, 3]
     assert list((sinusoid_run / "tensorboard").glob("events.out.tfevents.*"))
     tensors = load_file(sinusoid_run / "checkpoints" / "000004.safetensors")
-    assert "model.layers.0.weight" in tensors and "inner_lr.rates" in tensors
+    assert "model.layers.0.weight" in tensors
+    assert "inner_lr.rates" in tensors
     assert "optimizer.model.layers.0.weight.exp_avg_sq" in tensors
 
 
@@ -86,9 +87,11 @@ def test_evaluate_prints_scores_and_writes_json_and_plot(sinusoid_run, tmp_path,
     args = ["evaluate", str(sinusoid_run), "--num-tasks", "20", "--steps", "2", "--shots", "5"]
     assert main([*args, "--json", str(report), "--plot", str(figure)]) == 0
     out = capsys.readouterr().out
-    assert "20 new tasks, 5-shot" in out and "95% CI" in out
+    assert "20 new tasks, 5-shot" in out
+    assert "95% CI" in out
     data = json.loads(report.read_text())
-    assert set(data) == {"metric", "steps"} and data["metric"] == "mse"
+    assert set(data) == {"metric", "steps"}
+    assert data["metric"] == "mse"
     assert [s["step"] for s in data["steps"]] == [0, 1, 2]
     assert all(set(s) == {"step", "mean", "ci95", "median", "diverged"} and s["ci95"] > 0 for s in data["steps"])
     assert all(s["diverged"] == 0 for s in data["steps"])
@@ -103,7 +106,8 @@ def test_evaluate_an_earlier_checkpoint(sinusoid_run, capsys):
     assert "model after 2 meta-iterations" in earlier
     assert main(args) == 0
     latest = capsys.readouterr().out
-    assert "model after 4 meta-iterations" in latest and latest.splitlines()[2:] != earlier.splitlines()[2:]
+    assert "model after 4 meta-iterations" in latest
+    assert latest.splitlines()[2:] != earlier.splitlines()[2:]
     assert main([*args, "--checkpoint", "3"]) == 2
     assert "--checkpoint 3: " in capsys.readouterr().err
 
@@ -121,13 +125,14 @@ def test_classification_on_an_image_folder(folder_run, tmp_path, capsys):
     report = tmp_path / "eval.json"
     assert main(["evaluate", str(folder_run), "--num-tasks", "6", "--json", str(report)]) == 0
     data = json.loads(report.read_text())
-    assert data["metric"] == "accuracy" and [s["step"] for s in data["steps"]] == [0, 1, 2, 3]
+    assert data["metric"] == "accuracy"
+    assert [s["step"] for s in data["steps"]] == [0, 1, 2, 3]
     assert all(0 <= s["mean"] <= 1 for s in data["steps"])
     assert "accuracy %" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (["--shots", "5"], "shots + query_shots = 7 images per class are needed"),
         (["--plot", "x.png"], "--plot draws sinusoid regression"),
@@ -138,11 +143,12 @@ def test_classification_on_an_image_folder(folder_run, tmp_path, capsys):
 def test_evaluate_rejects_what_the_run_cannot_do(folder_run, capsys, args, message):
     assert main(["evaluate", str(folder_run), "--num-tasks", "2", *args]) == 2
     err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
-    "config, override, message",
+    ("config", "override", "message"),
     [
         ("sinusoid", "data_dir=x", "unknown config key 'data_dir'"),
         ("sinusoid", "mode=regression", "config key 'mode' must be one of sinusoid, classification"),
@@ -158,7 +164,8 @@ def test_evaluate_rejects_what_the_run_cannot_do(folder_run, capsys, args, messa
 def test_bad_supervised_configs_exit_2_with_one_line(tmp_path, capsys, config, override, message):
     assert main(["train", config, "--out", str(tmp_path / "bad"), "--quiet", "--set", override]) == 2
     err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
 
 
@@ -175,7 +182,8 @@ def test_resume_with_a_config_of_another_kind_is_one_line(sinusoid_run, tmp_path
     before = (copy / "config.yaml").read_text()
     assert main(["train", "navigation2d", "--out", str(copy), "--quiet", "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "trained with another kind of config" in err and len(err.strip().splitlines()) == 1
+    assert "trained with another kind of config" in err
+    assert len(err.strip().splitlines()) == 1
     assert (copy / "config.yaml").read_text() == before
 
 
@@ -200,10 +208,12 @@ def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_pat
     loss_only, loss_and_accuracy = tmp_path / "sinusoid.png", tmp_path / "shapes.png"
     assert main(["plot", str(sinusoid_run), "--out", str(loss_only), "--window", "2"]) == 0
     assert main(["plot", str(folder_run), "--out", str(loss_and_accuracy)]) == 0
-    assert loss_only.stat().st_size > 10_000 and loss_and_accuracy.stat().st_size > 10_000
+    assert loss_only.stat().st_size > 10_000
+    assert loss_and_accuracy.stat().st_size > 10_000
     (loss_axis,), (folder_loss, accuracy_axis) = drawn[0].axes, drawn[1].axes
-    assert loss_axis.get_yscale() == folder_loss.get_yscale() == "log" and accuracy_axis.get_yscale() == "linear"
-    before, after = loss_axis.get_lines()
+    assert loss_axis.get_yscale() == folder_loss.get_yscale() == "log"
+    assert accuracy_axis.get_yscale() == "linear"
+    _before, after = loss_axis.get_lines()
     losses = [float(row["loss_after"]) for row in rows(sinusoid_run)]  # 4 iterations, window 2
     assert np.allclose(after.get_ydata(), np.convolve(losses, [0.5, 0.5], "valid"))
     assert list(after.get_xdata()) == [2, 3, 4]
@@ -213,7 +223,8 @@ def test_plot_draws_supervised_training_curves(sinusoid_run, folder_run, tmp_pat
     write_config(rl_run, load_config("navigation2d"))
     assert main(["plot", str(sinusoid_run), str(rl_run), "--out", str(tmp_path / "mixed.png")]) == 2
     err = capsys.readouterr().err
-    assert "is a meta-RL run but" in err and "plot runs of one kind together" in err
+    assert "is a meta-RL run but" in err
+    assert "plot runs of one kind together" in err
     assert not (tmp_path / "mixed.png").exists()
 
 
@@ -227,7 +238,8 @@ def test_moving_average_keeps_only_full_windows():
     assert np.allclose(moving_average(values, 4), [[2.5], [2.0]])
     assert moving_average(values, 1) is values
     spoiled = moving_average(np.array([1.0, np.nan, 3.0, 4.0, 5.0]), 2)
-    assert np.isnan(spoiled[:2]).all() and np.allclose(spoiled[2:], [3.5, 4.5])
+    assert np.isnan(spoiled[:2]).all()
+    assert np.allclose(spoiled[2:], [3.5, 4.5])
 
 
 def test_evaluate_argument_errors_exit_2(sinusoid_run, tmp_path, capsys):
@@ -244,4 +256,6 @@ def test_held_out_statistic_counts_diverged_tasks_and_keeps_a_finite_median():
     from rlmaml.supervised.evaluation import HeldOutStatistic
 
     statistic = HeldOutStatistic.of(10, np.array([0.1, 0.2, 0.3, np.inf, np.nan]))
-    assert statistic.diverged == 2 and statistic.median == 0.3 and np.isnan(statistic.mean)
+    assert statistic.diverged == 2
+    assert statistic.median == 0.3
+    assert np.isnan(statistic.mean)

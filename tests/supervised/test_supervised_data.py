@@ -22,8 +22,10 @@ def omniglot():
 
 @requires_omniglot
 def test_omniglot_archives_give_1623_characters_of_20_drawings(omniglot):
-    assert len(omniglot.names) == 1623 and set(omniglot.count) == {20}
-    assert omniglot.images.shape == (32460, 1, 28, 28) and omniglot.images.dtype == torch.uint8
+    assert len(omniglot.names) == 1623
+    assert set(omniglot.count) == {20}
+    assert omniglot.images.shape == (32460, 1, 28, 28)
+    assert omniglot.images.dtype == torch.uint8
     assert sum(name.startswith("images_background/") for name in omniglot.names) == 964
     assert omniglot.names[0] == "images_background/Alphabet_of_the_Magi/character01"
     assert omniglot.images.float().mean() < 60, "strokes should be bright on a dark background"
@@ -37,10 +39,12 @@ def test_omniglot_split_and_five_way_one_shot_tasks(omniglot):
     tasks = FewShotTasks(omniglot, splits, ways=5, shots=1, query_shots=2, rotations=True)
     assert tasks.classes_in("train") == 4400
     batch = tasks.sample(range(4), seed=3, iteration=7, split="test")
-    assert batch.support_inputs.shape == (4, 5, 1, 28, 28) and batch.query_inputs.shape == (4, 10, 1, 28, 28)
+    assert batch.support_inputs.shape == (4, 5, 1, 28, 28)
+    assert batch.query_inputs.shape == (4, 10, 1, 28, 28)
     assert batch.support_targets.tolist() == [[0, 1, 2, 3, 4]] * 4
     assert sorted(batch.query_targets[0].tolist()) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
-    assert 0 <= batch.support_inputs.min() and batch.support_inputs.max() <= 1
+    assert batch.support_inputs.min() >= 0
+    assert batch.support_inputs.max() <= 1
     again = tasks.sample([2], seed=3, iteration=7, split="test")
     assert torch.equal(again.support_inputs[0], batch.support_inputs[2]), "a task does not depend on its chunk"
 
@@ -49,14 +53,16 @@ def test_a_generated_image_folder_loads_the_same_from_a_zip(tmp_path):
     folder = write_image_folder(tmp_path / "pets", classes=6, images=5, nested=True)
     classes = load_image_classes(find_class_files(folder), size=16, channels=3)
     assert classes.names == [f"group{c % 2}/class{c:02d}" for c in (0, 2, 4, 1, 3, 5)]
-    assert classes.images.shape == (30, 3, 16, 16) and list(classes.count) == [5] * 6
+    assert classes.images.shape == (30, 3, 16, 16)
+    assert list(classes.count) == [5] * 6
     archive_dir = tmp_path / "zipped"
     archive_dir.mkdir()
     with zipfile.ZipFile(archive_dir / "pets.zip", "w") as archive:
         for path in sorted(folder.rglob("*.png")):
             archive.write(path, path.relative_to(folder).as_posix())
     from_zip = load_image_classes(find_class_files(archive_dir), size=16, channels=3)
-    assert from_zip.names == classes.names and torch.equal(from_zip.images, classes.images)
+    assert from_zip.names == classes.names
+    assert torch.equal(from_zip.images, classes.images)
 
 
 def test_hidden_files_are_skipped_and_a_broken_image_is_named(tmp_path):
@@ -66,7 +72,7 @@ def test_hidden_files_are_skipped_and_a_broken_image_is_named(tmp_path):
     (folder / "class00" / "._000.png").write_bytes(b"")
     assert [len(files) for files in find_class_files(folder).values()] == [2, 2]
     (folder / "class01" / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(UserError, match="cannot read image .*class01/broken.png"):
+    with pytest.raises(UserError, match=r"cannot read image .*class01/broken\.png"):
         load_image_classes(find_class_files(folder), size=8, channels=1)
 
 
@@ -132,12 +138,12 @@ def test_omniglot_from_extracted_folders_matches_the_zip(tmp_path, omniglot):
     extracted = load_omniglot(tmp_path, size=28, channels=1)
     assert len(extracted.names) == 40 + 41
     index = {name: i for i, name in enumerate(omniglot.names)}
-    for name, start in zip(extracted.names, extracted.start):
+    for name, start in zip(extracted.names, extracted.start, strict=True):
         i = index[name]
         assert torch.equal(extracted.images[start], omniglot.images[omniglot.start[i]])
 
 
 def test_a_damaged_zip_is_named_in_one_clear_error(tmp_path):
     (tmp_path / "images_background.zip").write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
-    with pytest.raises(UserError, match="images_background.zip is not a readable zip archive"):
+    with pytest.raises(UserError, match=r"images_background\.zip is not a readable zip archive"):
         find_class_files(tmp_path)

@@ -18,10 +18,14 @@ from rlmaml.supervised.models import ConvNet
 def test_multi_step_loss_weights_anneal_from_uniform_to_the_final_step():
     assert multi_step_loss_weights(5, 0, 100) == pytest.approx([0.2] * 5)
     middle = multi_step_loss_weights(5, 50, 100)
-    assert middle[0] == pytest.approx(0.1) and middle[-1] == pytest.approx(0.6) and sum(middle) == pytest.approx(1)
+    assert middle[0] == pytest.approx(0.1)
+    assert middle[-1] == pytest.approx(0.6)
+    assert sum(middle) == pytest.approx(1)
     end = multi_step_loss_weights(5, 100, 100)
-    assert end[:-1] == pytest.approx([0.006] * 4) and end[-1] == pytest.approx(1 - 4 * 0.006)
-    assert uses_multi_step_loss(True, 99, 100) and not uses_multi_step_loss(True, 100, 100)
+    assert end[:-1] == pytest.approx([0.006] * 4)
+    assert end[-1] == pytest.approx(1 - 4 * 0.006)
+    assert uses_multi_step_loss(True, 99, 100)
+    assert not uses_multi_step_loss(True, 100, 100)
     assert not uses_multi_step_loss(False, 0, 100)
 
 
@@ -53,7 +57,8 @@ def test_running_batch_norm_records_per_stage_statistics_and_uses_them_in_eval_m
     assert model.records_statistics
     model.record_statistics(1, stats)
     norm = model.norms[0]
-    assert torch.allclose(norm.running_mean[1], 0.1 * stats[0, 0]) and torch.all(norm.running_mean[0] == 0)
+    assert torch.allclose(norm.running_mean[1], 0.1 * stats[0, 0])
+    assert torch.all(norm.running_mean[0] == 0)
     model.eval()
     assert not model.records_statistics
     one = x[:1]

@@ -62,7 +62,8 @@ def test_config_names_and_paper_table() -> None:
     assert config_name("sinusoid-s2") == "sinusoid"
     assert config_name("omniglot-5w1s-s3") == "omniglot-5w1s"
     assert config_name("my-run") is None
-    assert PAPER["ant-dir"].paper == {0: 8.7, 1: 499.2, 2: 500.7, 3: 499.1} and not PAPER["ant-goal"].paper
+    assert PAPER["ant-dir"].paper == {0: 8.7, 1: 499.2, 2: 500.7, 3: 499.1}
+    assert not PAPER["ant-goal"].paper
 
 
 def test_evaluate_merges_checkpoints_and_reproduces_adapt(zoo: Path, tmp_path: Path, capsys, monkeypatch) -> None:
@@ -77,7 +78,8 @@ def test_evaluate_merges_checkpoints_and_reproduces_adapt(zoo: Path, tmp_path: P
     assert [r["iterations"] for r in report["checkpoints"]] == [1, 2]
     latest = report["checkpoints"][-1]
     assert [s["step"] for s in latest["returns"]] == [0, 1, 2, 3]
-    assert latest["env_steps"] > 0 and latest["wall_time"] > 0
+    assert latest["env_steps"] > 0
+    assert latest["wall_time"] > 0
     assert (nav / "evaluation.png").stat().st_size > 0
     command = "rlmaml adapt zoo/navigation2d --checkpoint 2 --num-tasks 2 --steps 3 --lr-schedule paper"
     command += " --episodes 200 --seed 0"
@@ -100,7 +102,9 @@ def test_supervised_evaluation_uses_the_papers_steps_and_shots(zoo: Path) -> Non
     report = evaluation(sinusoid)
     assert report["protocol"] == {"num_tasks": 5, "steps": 10, "shots": 5, "split": "test", "seed": 0, "metric": "mse"}
     (record,) = report["checkpoints"]
-    assert record["iterations"] == 3 and len(record["scores"]) == 11 and record["env_steps"] is None
+    assert record["iterations"] == 3
+    assert len(record["scores"]) == 11
+    assert record["env_steps"] is None
     assert report["command"].startswith("rlmaml evaluate zoo/sinusoid --checkpoint 3 --num-tasks 5 --steps 10")
 
 
@@ -142,13 +146,17 @@ def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     text = capsys.readouterr().out
     assert "navigation2d (navigation2d, rlmaml/Navigation2D-v0): 2 of 2 iterations" in text
     assert "paper: -11.7 / -3.3 / -3.2" in text
-    assert "not evaluated" in text and "python scripts/zoo_evaluate.py zoo/navigation2d-s2" in text
+    assert "not evaluated" in text
+    assert "python scripts/zoo_evaluate.py zoo/navigation2d-s2" in text
     entries = {e["name"]: e for e in json.loads((tmp_path / "zoo.json").read_text())["entries"]}
     assert set(entries) == {"navigation2d", "navigation2d-s2", "sinusoid"}
     nav = entries["navigation2d"]
-    assert nav["evaluated_checkpoint"] == 2 and [h["step"] for h in nav["headline"]] == [1, 2, 3]
-    assert nav["headline"][0]["paper"] == -11.7 and nav["command"] == evaluation(zoo / "navigation2d")["command"]
-    assert entries["navigation2d-s2"]["config"] == "navigation2d" and entries["navigation2d-s2"]["command"] is None
+    assert nav["evaluated_checkpoint"] == 2
+    assert [h["step"] for h in nav["headline"]] == [1, 2, 3]
+    assert nav["headline"][0]["paper"] == -11.7
+    assert nav["command"] == evaluation(zoo / "navigation2d")["command"]
+    assert entries["navigation2d-s2"]["config"] == "navigation2d"
+    assert entries["navigation2d-s2"]["command"] is None
     assert main(["zoo", "--dir", str(tmp_path / "none")]) == 2
     (zoo / "navigation2d-s2" / "evaluation.json").write_text('{"checkpoints": [{"iterations": "two"}]}')
     assert main(["zoo", "--dir", str(zoo)]) == 2
@@ -160,13 +168,18 @@ def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     table = script("zoo_table")
     args = ["--zoo", str(zoo), "--readme", str(readme)]
     assert table.main([*args, "--check"]) == 1
-    assert table.main(args) == 0 and table.main([*args, "--check"]) == 0
+    assert table.main(args) == 0
+    assert table.main([*args, "--check"]) == 0
     text = readme.read_text()
-    assert text.startswith("# title\n\nabove\n\n") and text.endswith(f"{END}\n\nbelow\n") and "hand-written" not in text
+    assert text.startswith("# title\n\nabove\n\n")
+    assert text.endswith(f"{END}\n\nbelow\n")
+    assert "hand-written" not in text
     rows = {line.split(" | ")[1]: line for line in text.splitlines() if line.startswith("| ")}
-    assert "`zoo/navigation2d`" in rows and "not evaluated yet" in rows["`zoo/navigation2d-s2`"]
+    assert "`zoo/navigation2d`" in rows
+    assert "not evaluated yet" in rows["`zoo/navigation2d-s2`"]
     assert evaluation(zoo / "navigation2d")["command"] in rows["`zoo/navigation2d`"]
-    assert "2 of 2" in rows["`zoo/navigation2d`"] and "-11.7 / -3.3 / -3.2" in rows["`zoo/navigation2d`"]
+    assert "2 of 2" in rows["`zoo/navigation2d`"]
+    assert "-11.7 / -3.3 / -3.2" in rows["`zoo/navigation2d`"]
     not_trained = [line for line in text.splitlines() if "not trained yet" in line]
     assert len(not_trained) == len(packaged_configs()) - 2  # all but navigation2d and sinusoid
     assert any("AntGoal" in line and "no paper number" in line for line in not_trained)
