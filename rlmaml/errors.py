@@ -23,6 +23,7 @@ class Setting(Enum):
     OVERRIDES = "config overrides"
     DATA_DIR = "the config key data_dir"
     TASK = "task"
+    ZOO_DIR = "the zoo_dir argument"  # the folder of zoo entries
 
 
 MessagePart = str | Setting

@@ -24,6 +24,7 @@ FLAGS = {
     Setting.OVERRIDES: "--set",
     Setting.DATA_DIR: "train: --set data_dir=DIR; evaluate: --data-dir DIR",
     Setting.TASK: "--task",
+    Setting.ZOO_DIR: "--dir",
 }
 
 

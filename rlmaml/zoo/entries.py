@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlmaml.errors import UserError
+from rlmaml.errors import Setting, UserError
 from rlmaml.runs.checkpoint import latest_checkpoint
 from rlmaml.runs.config import packaged_configs, typed_config
 from rlmaml.runs.config_types import Config, SupervisedConfig
@@ -96,7 +96,7 @@ def zoo_entries(zoo_dir: Path) -> list[Entry]:
     """Every run directory (a folder with config.yaml) in the zoo, by name."""
     zoo_dir = Path(zoo_dir)
     if not zoo_dir.is_dir():
-        raise UserError(f"no zoo at {zoo_dir}: give the folder of entries with --dir")
+        raise UserError(f"no zoo at {zoo_dir}: give the folder of entries with ", Setting.ZOO_DIR)
     return [read_entry(p) for p in sorted(zoo_dir.iterdir()) if (p / CONFIG_FILE).is_file()]
 
 

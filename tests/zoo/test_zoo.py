@@ -158,6 +158,7 @@ def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     assert entries["navigation2d-s2"]["config"] == "navigation2d"
     assert entries["navigation2d-s2"]["command"] is None
     assert main(["zoo", "--dir", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.endswith("give the folder of entries with --dir\n")
     (zoo / "navigation2d-s2" / "evaluation.json").write_text('{"checkpoints": [{"iterations": "two"}]}')
     assert main(["zoo", "--dir", str(zoo)]) == 2
     assert "not an evaluation" in capsys.readouterr().err
