@@ -37,7 +37,11 @@ class Experiment(Protocol):
     """One mode of meta-training (RL, supervised), as the trainer drives it."""
 
     columns: tuple[str, ...]  # progress.csv columns besides iteration and wall_time, ending in SKIPPED
-    skip_reason: str  # what was not finite, when the last iteration's update was skipped
+
+    @property
+    def skip_reason(self) -> str:
+        """What was not finite, when the last iteration's update was skipped ("" otherwise)."""
+        ...
 
     def run_iteration(self, iteration: int) -> dict[str, float]: ...
 
