@@ -77,7 +77,7 @@ def probe(
                 "ci95": statistic.ci95,
                 "std": params["log_std"].exp().mean(0).tolist() if "log_std" in params else None,
                 "kl_of_next_step": step_kl(policy, params, result.parameters[k + 1], batch) if k < len(lrs) else None,
-                "ended_early": float((lengths < config["horizon"]).double().mean()),
+                "ended_early": float((lengths < config.horizon).double().mean()),
                 "mean_length": float(lengths.double().mean()),
                 "rllab_style_mean": rllab_style_mean(batch, seed),
             }
@@ -86,7 +86,7 @@ def probe(
         "run_dir": str(run_dir),
         "iterations": metadata.get("iterations_done"),
         "step_sizes": lrs,
-        "episodes": episodes or config["fast_batch_size"],
+        "episodes": episodes or config.fast_batch_size,
         "num_tasks": num_tasks,
         "seed": seed,
         "steps": rows,

@@ -20,9 +20,9 @@ import time
 from rlmaml.cli.options import count
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
 from rlmaml.core.seeding import seed_keys
+from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.environments import make_vector_env
 from rlmaml.rl.experiment import RLExperiment
-from rlmaml.runs.config import load_config
 
 
 def main() -> None:
@@ -32,20 +32,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=count(1), default=3)
     args = parser.parse_args()
 
-    config = load_config(args.config, [])
+    config = load_rl_config(args.config)
     experiment = RLExperiment(config)
     sampler, policy = experiment.sampler, experiment.policy
     tasks = sampler.task_distribution.sample_tasks(args.tasks, seed=0)
     params = detach(expand_to_tasks(parameters_of(policy), args.tasks))
-    num_envs = args.tasks * config["fast_batch_size"]
+    num_envs = args.tasks * config.fast_batch_size
     skipping = sampler.env_for(args.tasks)
     stepping_all = make_vector_env(
-        config["env"],
-        num_envs,
-        config["horizon"],
-        config["env_kwargs"],
-        config["observe_task"],
-        config["normalize_actions"],
+        config.env, num_envs, config.horizon, config.env_kwargs, config.observe_task, config.normalize_actions
     )
 
     seconds: dict[str, list[float]] = {"skip finished": [], "step all": []}
@@ -54,13 +49,13 @@ def main() -> None:
         for name, env in (("skip finished", skipping), ("step all", stepping_all)):
             sampler._envs[args.tasks] = env
             start = time.perf_counter()
-            keys = seed_keys(config["seed"], repeat, range(args.tasks), 0)
+            keys = seed_keys(config.seed, repeat, range(args.tasks), 0)
             episodes = sampler.sample(policy, params, tasks, keys)  # sample runs without autograd
             seconds[name].append(time.perf_counter() - start)
             kept = int(episodes.mask.sum())
 
-    total = num_envs * config["horizon"]
-    print(f"{config['env']}: {args.tasks} tasks x {config['fast_batch_size']} episodes x {config['horizon']} steps")
+    total = num_envs * config.horizon
+    print(f"{config.env}: {args.tasks} tasks x {config.fast_batch_size} episodes x {config.horizon} steps")
     print(f"  env steps kept (inside episodes): {kept:,} of {total:,} ({kept / total:.0%}), last repeat")
     for name, values in seconds.items():
         spread = ", ".join(f"{v:.1f}" for v in values)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from rlmaml.cli.options import add_checkpoint, add_episodes, add_schedule, add_seed, count, image_path
 from rlmaml.cli.output import print_returns, returns_json, write_json
@@ -44,36 +43,36 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         from rlmaml.rl.video import choose_headless_backend
 
         choose_headless_backend()  # before MuJoCo is imported
+    from rlmaml.envs.protocol import Task
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
-    from rlmaml.rl.policy_io import load_trained_policy
+    from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
     from rlmaml.rl.tasks import check_task, moves_in_plane, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import read_run_config
 
-    run_config = with_episodes(read_run_config(Path(args.run_dir)), args.episodes)
+    run_config = with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes)
     check_adaptation(run_config, 1 if args.task else args.num_tasks, args.steps)
     config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     config = with_episodes(config, args.episodes)
     if args.plot and not moves_in_plane(config):
-        raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config['env']}")
+        raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config.env}")
     if args.video:
         if moves_in_plane(config):
             raise UserError("--video renders MuJoCo envs; for 2D navigation draw the trajectories with --plot")
         from rlmaml.rl.video import check_rendering
 
         check_rendering(config)
-    tasks: Any = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
+    tasks: list[Task] | int = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
     result = adapt_and_measure(config, policy, tasks, args.steps, args.seed, args.lr_schedule)
     print(
-        f"{config['env']}: {len(result.tasks)} task(s), {config['fast_batch_size']} episodes per step, "
+        f"{config.env}: {len(result.tasks)} task(s), {config.fast_batch_size} episodes per step, "
         f"{args.lr_schedule} step sizes, policy after {metadata.get('iterations_done', '?')} meta-iterations"
     )
     print_returns(result.returns)
     if args.json:
         report = {
-            "env": config["env"],
+            "env": config.env,
             "num_tasks": len(result.tasks),
-            "episodes_per_step": config["fast_batch_size"],
+            "episodes_per_step": config.fast_batch_size,
             "lr_schedule": args.lr_schedule,
             "returns": returns_json(result.returns),
         }
@@ -95,15 +94,14 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
     from rlmaml.rl.export import save_atomically, to_ppo
-    from rlmaml.rl.policy_io import load_trained_policy
+    from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
     from rlmaml.rl.tasks import check_task, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import read_run_config
 
     out = Path(args.out)
     if out.suffix != ".zip":
         raise UserError(f"--out {out}: Stable-Baselines3 files end in .zip; give a path like policy.zip")
-    check_adaptation(with_episodes(read_run_config(Path(args.run_dir)), args.episodes), 1, args.steps)
+    check_adaptation(with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes), 1, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     task = check_task(config, parse_task(args.task))
     result = adapt_and_measure(config, policy, [task], args.steps, args.seed, args.lr_schedule, args.episodes)
@@ -111,6 +109,6 @@ def cmd_export(args: argparse.Namespace) -> None:
     adapted = task_parameters(result.parameters[-1], 0)
     save_atomically(to_ppo(config, policy, adapted), out)
     print(
-        f"wrote {out}: PPO.load('{out}') acts in {config['env']} (horizon {config['horizon']}) "
+        f"wrote {out}: PPO.load('{out}') acts in {config.env} (horizon {config.horizon}) "
         f"after env.unwrapped.set_task({task})"
     )

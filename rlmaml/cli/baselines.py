@@ -57,10 +57,10 @@ def add_compare(parser: argparse.ArgumentParser) -> None:
 
 def cmd_baselines(args: argparse.Namespace) -> None:
     from rlmaml.rl.baselines import train_baselines
-    from rlmaml.runs.config import is_supervised
+    from rlmaml.runs.config_types import RLConfig
 
     config = config_from_args(args)
-    if is_supervised(config):
+    if not isinstance(config, RLConfig):
         raise UserError(f"baselines are for meta-RL configs; {args.config} is a supervised config")
     train_baselines(config, Path(args.out), tuple(args.methods), args.timesteps, args.envs, 1 if args.verbose else 0)
     print(f"baselines written to {args.out}")
@@ -69,25 +69,25 @@ def cmd_baselines(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.rl.compare import compare, format_table, methods_to_compare
     from rlmaml.rl.evaluation import with_episodes
-    from rlmaml.rl.policy_io import load_trained_policy
+    from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
     from rlmaml.runs.memory import check_adaptation
-    from rlmaml.runs.run_dir import read_run_config
 
-    check_adaptation(with_episodes(read_run_config(Path(args.run_dir)), args.episodes), args.num_tasks, args.steps)
+    run_config = with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes)
+    check_adaptation(run_config, args.num_tasks, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     methods = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])
     results = compare(
         methods, args.num_tasks, args.steps, args.seed, args.lr_schedule, args.adapt_oracle, args.episodes
     )
-    episodes = with_episodes(config, args.episodes)["fast_batch_size"]
+    episodes = with_episodes(config, args.episodes).fast_batch_size
     print(
-        f"{config['env']}: {args.num_tasks} new tasks, {episodes} episodes per step, "
+        f"{config.env}: {args.num_tasks} new tasks, {episodes} episodes per step, "
         f"{args.lr_schedule} step sizes; mean return ± 95% CI"
     )
     print(format_table(results))
     if args.json:
         report = {
-            "env": config["env"],
+            "env": config.env,
             "num_tasks": args.num_tasks,
             "lr_schedule": args.lr_schedule,
             "methods": {label: returns_json(returns) for label, returns in results.items()},
@@ -96,5 +96,5 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from rlmaml.rl.plots import plot_comparison
 
     figure = args.plot or Path(args.run_dir) / "compare.png"
-    plot_comparison(results, config["env"], args.num_tasks, figure)
+    plot_comparison(results, config.env, args.num_tasks, figure)
     print(f"figure written to {figure}")

@@ -15,7 +15,6 @@ def add_config(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    from rlmaml.runs.config import typed_config
     from rlmaml.runs.config_help import render_config
 
-    print(render_config(args.config, typed_config(config_from_args(args))))
+    print(render_config(args.config, config_from_args(args)))

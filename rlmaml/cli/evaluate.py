@@ -28,27 +28,32 @@ def add_evaluate(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
     from rlmaml.core.statistics import finite_or_none
-    from rlmaml.runs.groups import run_kind
+    from rlmaml.runs.config import typed_config
+    from rlmaml.runs.config_types import SinusoidConfig, SupervisedConfig
     from rlmaml.runs.memory import check_evaluation
     from rlmaml.runs.run_dir import read_run_config
     from rlmaml.supervised.evaluation import evaluate_held_out
     from rlmaml.supervised.experiment import load_trained_experiment
 
     overrides = {key: value for key, value in (("shots", args.shots), ("data_dir", args.data_dir)) if value is not None}
-    saved = read_run_config(Path(args.run_dir))
-    if run_kind(saved) == "sinusoid" and (args.data_dir or args.split != "test"):
+    saved = typed_config(read_run_config(Path(args.run_dir)))
+    if isinstance(saved, SinusoidConfig) and (args.data_dir or args.split != "test"):
         raise UserError("--data-dir and --split are for classification runs; sinusoid tasks are drawn anew")
-    check_evaluation({**saved, **overrides}, args.num_tasks, args.steps)
-    config, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides, args.checkpoint)
-    if args.plot and config["mode"] != "sinusoid":
-        raise UserError(f"--plot draws sinusoid regression; this run is {config['mode']}")
-    steps = config["eval_steps"] if args.steps is None else args.steps
+    if isinstance(saved, SupervisedConfig):  # load_trained_experiment refuses a meta-RL run
+        check_evaluation(replace(saved, **overrides), args.num_tasks, args.steps)
+    _, experiment, metadata = load_trained_experiment(Path(args.run_dir), overrides, args.checkpoint)
+    config = experiment.config
+    if args.plot and not isinstance(config, SinusoidConfig):
+        raise UserError(f"--plot draws sinusoid regression; this run is {config.mode}")
+    steps = config.eval_steps if args.steps is None else args.steps
     metric = experiment.problem.metric
     scores = evaluate_held_out(experiment, args.num_tasks, steps, args.seed, args.split)
-    held_out = "new tasks" if config["mode"] == "sinusoid" else f"tasks of the {args.split} classes"
+    held_out = "new tasks" if isinstance(config, SinusoidConfig) else f"tasks of the {args.split} classes"
     print(
-        f"{config['mode']}: {args.num_tasks} {held_out}, {config['shots']}-shot, "
+        f"{config.mode}: {args.num_tasks} {held_out}, {config.shots}-shot, "
         f"model after {metadata.get('iterations_done', '?')} meta-iterations"
     )
     scale, label = (100.0, "accuracy %") if metric == "accuracy" else (1.0, "MSE")
@@ -71,6 +76,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if args.plot:
         from rlmaml.core.seeding import EVALUATION_ITERATION
         from rlmaml.supervised.plots import plot_sinusoid
+        from rlmaml.supervised.sinusoid import SinusoidBatch
 
         batch = experiment.problem.tasks.sample(range(4), args.seed, EVALUATION_ITERATION)
+        assert isinstance(batch, SinusoidBatch)  # --plot is refused above for any other run
         plot_sinusoid(experiment.learner, batch, steps, args.plot)

@@ -8,9 +8,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rlmaml.errors import RunFailed, Setting, Stopped, UserError
+
+if TYPE_CHECKING:  # the CLI imports the library when a command runs
+    from rlmaml.runs.config_types import Config
 
 IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg")
 
@@ -79,14 +82,15 @@ def set_keys(args: argparse.Namespace) -> set[str]:
     return {parse_assignment(pair)[0] for pair in set_pairs(args)}
 
 
-def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The config named on the command line with its --set and --seed overrides."""
-    from rlmaml.runs.config import load_config
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config named on the command line with its --set and --seed overrides, checked
+    (the overrides are applied to the file's mapping, which is then checked as a whole)."""
+    from rlmaml.runs.config import load_config, typed_config
 
     overrides = set_pairs(args)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
-    return load_config(args.config, overrides)
+    return typed_config(load_config(args.config, overrides))
 
 
 def add_seed(parser: argparse.ArgumentParser, of_what: str) -> None:

@@ -31,8 +31,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Under torchrun each process runs this; the processes share the meta-batch."""
     import time
 
-    from rlmaml.runs.config import typed_config
-    from rlmaml.runs.config_types import SupervisedConfig
+    from rlmaml.runs.config_types import RLConfig
     from rlmaml.runs.distributed import session
     from rlmaml.runs.memory import check_training
     from rlmaml.runs.run_dir import keep_run_settings
@@ -45,17 +44,16 @@ def cmd_train(args: argparse.Namespace) -> None:
     with session(args.timeout, args.device) as context:
         if args.resume:
             config = keep_run_settings(config, out, set_keys(args), context)
-        run_config = typed_config(config)
         experiment: Experiment
-        if isinstance(run_config, SupervisedConfig):
-            from rlmaml.supervised.experiment import SupervisedExperiment
-
-            experiment = SupervisedExperiment(run_config, context)
-        else:
+        if isinstance(config, RLConfig):
             from rlmaml.rl.experiment import RLExperiment
 
             experiment = RLExperiment(config, context)
-        trainer = Trainer(run_config, out, experiment, args.resume, not args.quiet, context)
+        else:
+            from rlmaml.supervised.experiment import SupervisedExperiment
+
+            experiment = SupervisedExperiment(config, context)
+        trainer = Trainer(config, out, experiment, args.resume, not args.quiet, context)
         trainer.run()
     if context.is_main:
         print(f"run written to {out}" + (f" by {context.world_size} processes" if context.world_size > 1 else ""))

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 from torch import nn
 
 from rlmaml.core.functional import Params, expand_to_tasks
 from rlmaml.core.maml import adapt
+from rlmaml.core.seeding import SeedKey
 from rlmaml.core.timing import Stopwatch
+from rlmaml.envs.protocol import Task
 from rlmaml.rl.advantages import compute_advantages
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.objectives import InnerObjective, reinforce_loss
-from rlmaml.rl.sampler import BatchSampler, SeedKey
+from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.distributed import Context
 
 # stage -> one seed key per task for that stage's episodes: inner step k samples at stage k,
@@ -98,7 +99,7 @@ class Adapter:
         self.context = context or Context()
         self.stopwatch = Stopwatch()  # seconds spent "sampling", for the caller to read and reset
 
-    def sample(self, task_params: Params, tasks: Sequence[dict[str, Any]], keys: Sequence[SeedKey]) -> Episodes:
+    def sample(self, task_params: Params, tasks: Sequence[Task], keys: Sequence[SeedKey]) -> Episodes:
         """Episodes of the per-task parameters, sampled on the CPU, with advantages, on the
         parameters' device."""
         with self.stopwatch.measure("sampling"):
@@ -111,7 +112,7 @@ class Adapter:
     def adapt(
         self,
         params: Params,
-        tasks: Sequence[dict[str, Any]],
+        tasks: Sequence[Task],
         keys: StageKeys,
         step_sizes: Sequence[float],
         first_order: bool,

@@ -17,21 +17,31 @@ from rlmaml.errors import UserError
 from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.rl.experiment import RLExperiment
 from rlmaml.rl.policy_io import load_trained_policy
-from rlmaml.runs.config import is_supervised, load_config, resolve
+from rlmaml.runs.config import read_yaml, resolve, typed_config
+from rlmaml.runs.config_types import RLConfig
 
 
-def make_meta_learner(config: str | Mapping[str, Any], overrides: Iterable[str] = ()) -> RLExperiment:
+def load_rl_config(config: str | Mapping[str, Any] | RLConfig, overrides: Iterable[str] = ()) -> RLConfig:
+    """A meta-RL config from a packaged config's name, a YAML path, a mapping or an RLConfig,
+    with `key=value` overrides, checked as `rlmaml train` checks it; UserError for a
+    supervised one."""
+    if isinstance(config, str):
+        mapping = read_yaml(config)
+    elif isinstance(config, RLConfig):
+        mapping = config.to_mapping()
+    else:
+        mapping = dict(config)
+    typed = typed_config(resolve(mapping, overrides))
+    if not isinstance(typed, RLConfig):
+        raise UserError(f"a {typed.mode} config is supervised: meta-learn its model with rlmaml.MAML")
+    return typed
+
+
+def make_meta_learner(config: str | Mapping[str, Any] | RLConfig, overrides: Iterable[str] = ()) -> RLExperiment:
     """The meta-learner of a meta-RL config, its policy initialised from the config's seed:
     `run_iteration(i)` takes meta-iteration i and returns its statistics, `policy` is the
-    meta-policy, `close()` releases the envs. `config` is a packaged config's name, a YAML
-    path or a mapping, with `key=value` overrides, checked as `rlmaml train` checks it."""
-    if isinstance(config, str):
-        resolved = load_config(config, overrides)
-    else:
-        resolved = resolve(dict(config), overrides)
-    if is_supervised(resolved):
-        raise UserError(f"a {resolved['mode']} config is supervised: meta-learn its model with rlmaml.MAML")
-    return RLExperiment(resolved)
+    meta-policy, `close()` releases the envs. `config` and `overrides` as in `load_rl_config`."""
+    return RLExperiment(load_rl_config(config, overrides))
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class AdaptedPolicy:
     """A meta-trained policy adapted to one task. It acts adapted through
     `torch.func.functional_call(policy, parameters, observations)`."""
 
-    config: dict[str, Any]  # the run's config
+    config: RLConfig  # the run's config
     policy: nn.Module  # the meta-trained policy, with the checkpoint's weights
     parameters: Params  # the adapted parameters by name
     returns: list[StepStatistic]  # the mean return before adaptation (step 0) and after each step

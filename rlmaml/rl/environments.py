@@ -8,6 +8,7 @@ RescaleAction, so callers set tasks on the env they get."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -20,6 +21,7 @@ import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
 from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_methods, with_vector_task_methods
 from rlmaml.errors import UserError
+from rlmaml.runs.config_types import RLConfig
 
 
 def box(space: gym.spaces.Space[Any], env_id: str) -> gym.spaces.Box:
@@ -35,25 +37,25 @@ def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     return -ones, ones
 
 
-def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
+def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
     With `new_task_each_episode`, every reset draws a new task (a task-randomised env)."""
     try:
-        env = gym.make(config["env"], max_episode_steps=config["horizon"], **config["env_kwargs"], **make_kwargs)
+        env = gym.make(config.env, max_episode_steps=config.horizon, **config.env_kwargs, **make_kwargs)
     except (gym.error.Error, TypeError, ValueError) as error:
-        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
+        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config.env}: {error}") from None
     if new_task_each_episode:
         env = NewTaskEachEpisode(env)
-    if config.get("normalize_actions"):
-        env = RescaleAction(env, *unit_bounds(box(env.action_space, config["env"])))
-    return with_task_methods(TaskInObservation(env) if config.get("observe_task") else env)
+    if config.normalize_actions:
+        env = RescaleAction(env, *unit_bounds(box(env.action_space, config.env)))
+    return with_task_methods(TaskInObservation(env) if config.observe_task else env)
 
 
 def make_vector_env(
     env_id: str,
     num_envs: int,
     horizon: int,
-    env_kwargs: dict[str, Any],
+    env_kwargs: Mapping[str, Any],
     observe_task: bool = False,
     normalize_actions: bool = False,
     autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
@@ -76,9 +78,9 @@ def make_vector_env(
     return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 
-def env_spaces(config: dict[str, Any]) -> tuple[gym.spaces.Box, gym.spaces.Box]:
+def env_spaces(config: RLConfig) -> tuple[gym.spaces.Box, gym.spaces.Box]:
     """(observation space, action space) of the config's env."""
     env = make_env(config)
-    spaces = box(env.observation_space, config["env"]), box(env.action_space, config["env"])
+    spaces = box(env.observation_space, config.env), box(env.action_space, config.env)
     env.close()
     return spaces

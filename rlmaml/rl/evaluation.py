@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from torch import nn
 
 from rlmaml.core.functional import Params, detach, parameters_of
 from rlmaml.core.seeding import EVALUATION_ITERATION, seed_keys
 from rlmaml.core.statistics import StepStatistic, mean_and_ci95
+from rlmaml.envs.protocol import Task
 from rlmaml.rl.adaptation import Adapter, step_sizes
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.metalearner import sample_tasks
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.config_types import RLConfig
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:
@@ -30,32 +31,32 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
 PAPER_STEPS_PER_ADAPTATION = 4000
 
 
-def paper_episodes(config: dict[str, Any]) -> int:
+def paper_episodes(config: RLConfig) -> int:
     """Episodes per task and step that the original evaluation sampled at this config's horizon."""
-    return max(1, PAPER_STEPS_PER_ADAPTATION // int(config["horizon"]))
+    return max(1, PAPER_STEPS_PER_ADAPTATION // config.horizon)
 
 
-def with_episodes(config: dict[str, Any], episodes: int | None) -> dict[str, Any]:
+def with_episodes(config: RLConfig, episodes: int | None) -> RLConfig:
     """The config whose sampler draws `episodes` episodes per task and step (unchanged if None)."""
     if episodes is None:
         return config
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    return {**config, "fast_batch_size": episodes}
+    return replace(config, fast_batch_size=episodes)
 
 
 @dataclass
 class AdaptationResult:
-    tasks: list[dict[str, Any]]
+    tasks: list[Task]
     returns: list[StepStatistic]
     episodes: list[Episodes]  # step 0 (before adaptation) .. K
     parameters: list[Params]  # per-task parameters (leading task axis) before and after each step
 
 
 def adapt_and_measure(
-    config: dict[str, Any],
+    config: RLConfig,
     policy: nn.Module,
-    tasks: Sequence[dict[str, Any]] | int,
+    tasks: Sequence[Task] | int,
     steps: int,
     seed: int,
     schedule: str | Sequence[float] = "training",
@@ -72,9 +73,9 @@ def adapt_and_measure(
     try:
         if isinstance(tasks, int):
             tasks = sample_tasks(sampler, seed, EVALUATION_ITERATION, range(tasks))
-        adapter = Adapter(policy, sampler, config["gamma"], config["gae_lambda"])
+        adapter = Adapter(policy, sampler, config.gamma, config.gae_lambda)
         keys = partial(seed_keys, seed, EVALUATION_ITERATION, range(len(tasks)))
-        lrs = step_sizes(config["fast_lr"], steps, schedule)
+        lrs = step_sizes(config.fast_lr, steps, schedule)
         adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)
     finally:
         sampler.close()

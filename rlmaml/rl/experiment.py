@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import torch
@@ -11,14 +10,29 @@ from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, MetaIteration
 from rlmaml.rl.outer_trpo import TRPOSettings
 from rlmaml.rl.policy_io import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.distributed import Context
 from rlmaml.runs.weights import load_weights
 
 
-def settings_from(config: dict[str, Any]) -> MAMLSettings:
+def settings_from(config: RLConfig) -> MAMLSettings:
     """The meta-learner's settings: each field is the config key of its name."""
-    outer = TRPOSettings(**{f.name: config[f.name] for f in fields(TRPOSettings)})
-    return MAMLSettings(**{f.name: config[f.name] for f in fields(MAMLSettings) if f.name != "outer"}, outer=outer)
+    outer = TRPOSettings(
+        max_kl=config.max_kl,
+        cg_iters=config.cg_iters,
+        cg_damping=config.cg_damping,
+        ls_max_steps=config.ls_max_steps,
+        ls_backtrack_ratio=config.ls_backtrack_ratio,
+        cg_subsample=config.cg_subsample,
+    )
+    return MAMLSettings(
+        num_steps=config.num_steps,
+        fast_lr=config.fast_lr,
+        first_order=config.first_order,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        outer=outer,
+    )
 
 
 def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
@@ -41,7 +55,10 @@ def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
 
 
 class RLExperiment:
-    columns = (
+    """Meta-iterations of MAML-TRPO on the config's task distribution, the trainer's
+    experiment for a meta-RL config (rlmaml.runs.trainer.Experiment)."""
+
+    columns: tuple[str, ...] = (
         "env_steps",
         "return_before",
         "return_after",
@@ -56,12 +73,12 @@ class RLExperiment:
         "update_skipped",
     )
 
-    def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
+    def __init__(self, config: RLConfig, context: Context | None = None) -> None:
         """With a distributed `context` this process samples and adapts its shard of each
         meta-batch; the policy lives on the context's device, sampling on the CPU."""
         self.config = config
         context = context or Context()
-        self.shard = context.shard(config["meta_batch_size"])
+        self.shard = context.shard(config.meta_batch_size)
         self.policy = build_policy(config).to(context.device)
         self.sampler = BatchSampler.from_config(config)
         self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config), context=context)
@@ -69,7 +86,7 @@ class RLExperiment:
         self.skip_reason = ""
 
     def run_iteration(self, iteration: int) -> dict[str, float]:
-        seed = self.config["seed"]
+        seed = self.config.seed
         tasks = self.learner.sample_tasks(seed, iteration, self.shard.indices)
         result = self.learner.step(tasks, seed, iteration, self.shard)
         self.env_steps += result.env_steps

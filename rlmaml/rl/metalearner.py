@@ -13,13 +13,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import torch
 from torch import nn
 
 from rlmaml.core.functional import parameters_of
 from rlmaml.core.seeding import seed_keys, task_seed
+from rlmaml.envs.protocol import Task
 from rlmaml.rl.adaptation import Adaptation, Adapter, step_sizes
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import task_sums
@@ -42,7 +42,7 @@ class MAMLSettings:
     outer: TRPOSettings = field(default_factory=TRPOSettings)
 
 
-def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict[str, Any]]:
+def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[Task]:
     """Task i drawn from its own stream (seed, iteration, i): any split of the indices
     across processes sees the same tasks."""
     distribution = sampler.task_distribution
@@ -88,10 +88,10 @@ class MAMLTRPO:
         self.adapter = Adapter(model, sampler, s.gamma, s.gae_lambda, inner_objective, baseline, self.context)
         self.outer: OuterOptimizer = TRPO(model, s.outer, self.adapter.replay, self.context)
 
-    def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[dict[str, Any]]:
+    def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[Task]:
         return sample_tasks(self.sampler, seed, iteration, task_indices)
 
-    def step(self, tasks: Sequence[dict[str, Any]], seed: int, iteration: int, shard: Shard) -> MetaIteration:
+    def step(self, tasks: Sequence[Task], seed: int, iteration: int, shard: Shard) -> MetaIteration:
         """Sample, adapt and update the model's parameters once; `tasks` are the meta-batch's
         tasks at `shard.indices`."""
         s = self.settings

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from rlmaml.core.statistics import StepStatistic
 from rlmaml.rl.evaluation import AdaptationResult
@@ -27,7 +28,7 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
                 xy = obs[mask[:, e], e]
                 label = ("before adaptation" if step == 0 else f"after {step} step(s)") if e == 0 else None
                 ax.plot(xy[:, 0], xy[:, 1], color=color, alpha=0.35, linewidth=1, label=label)
-        goal = result.tasks[i]["goal"]
+        goal = np.asarray(result.tasks[i]["goal"], dtype=float)
         ax.plot(0, 0, "ks", label="start")
         ax.plot(goal[0], goal[1], "*", color="gold", markeredgecolor="k", markersize=16, label="goal")
         ax.set_title(f"task {i}: goal ({goal[0]:.2f}, {goal[1]:.2f})")
@@ -54,8 +55,8 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
         line = axes.plot(steps, means, label=label + (" (not adapted)" if level else ""), **style)[0]
         axes.fill_between(
             steps,
-            [m - c for m, c in zip(means, ci)],
-            [m + c for m, c in zip(means, ci)],
+            [m - c for m, c in zip(means, ci, strict=True)],
+            [m + c for m, c in zip(means, ci, strict=True)],
             color=line.get_color(),
             alpha=0.2,
         )

@@ -13,34 +13,39 @@ from torch import nn
 from rlmaml.errors import UserError
 from rlmaml.rl.environments import env_spaces
 from rlmaml.rl.policies import GaussianMLPPolicy
-from rlmaml.runs.config import is_supervised
+from rlmaml.runs.config import typed_config
+from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.run_dir import load_latest_checkpoint, read_run_config
 from rlmaml.runs.weights import load_weights
 
 POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 
 
-def build_policy(config: dict[str, Any]) -> nn.Module:
+def build_policy(config: RLConfig) -> nn.Module:
     """The run's policy, initialised from its seed: rlmaml's MLP or an SB3 ActorCriticPolicy."""
     observation_space, action_space = env_spaces(config)
-    torch.manual_seed(config["seed"])
-    if config["policy"] == "sb3":
+    torch.manual_seed(config.seed)
+    if config.policy == "sb3":
         from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
 
-        actor_critic = sb3_actor_critic(observation_space, action_space, config["hidden_sizes"], config["activation"])
+        actor_critic = sb3_actor_critic(observation_space, action_space, config.hidden_sizes, config.activation)
         return SB3GaussianPolicy(actor_critic)
     obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
-    return GaussianMLPPolicy(obs_dim, act_dim, config["hidden_sizes"], config["activation"])
+    return GaussianMLPPolicy(obs_dim, act_dim, config.hidden_sizes, config.activation)
 
 
-def load_trained_policy(
-    run_dir: Path, iteration: int | None = None
-) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
+def read_rl_run_config(run_dir: Path) -> RLConfig:
+    """The config of a meta-RL run directory; UserError for a supervised run."""
+    config = typed_config(read_run_config(run_dir))
+    if not isinstance(config, RLConfig):
+        raise UserError(f"{run_dir} is a supervised run ({config.mode}): use `rlmaml evaluate` on it")
+    return config
+
+
+def load_trained_policy(run_dir: Path, iteration: int | None = None) -> tuple[RLConfig, nn.Module, dict[str, Any]]:
     """(config, policy with the weights of the latest checkpoint, or of the one saved after
     `iteration` iterations, checkpoint metadata)."""
-    config = read_run_config(run_dir)
-    if is_supervised(config):
-        raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
+    config = read_rl_run_config(run_dir)
     checkpoint, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
     policy = build_policy(config)
     load_weights(policy, policy_weights(tensors), f"checkpoint {checkpoint}")

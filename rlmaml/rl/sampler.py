@@ -7,7 +7,7 @@ depend on how tasks are split across calls or processes (see rlmaml.core.seeding
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from rlmaml.envs.protocol import Task
 from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper
 from rlmaml.rl.environments import box, make_vector_env
 from rlmaml.rl.episodes import Episodes
+from rlmaml.runs.config_types import RLConfig
 
 
 @contextmanager
@@ -45,7 +46,7 @@ class BatchSampler:
     def __init__(
         self,
         env_id: str,
-        env_kwargs: dict[str, Any],
+        env_kwargs: Mapping[str, Any],
         episodes_per_task: int,
         horizon: int,
         observe_task: bool = False,
@@ -78,15 +79,15 @@ class BatchSampler:
         return self._envs[num_tasks]
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> BatchSampler:
+    def from_config(cls, config: RLConfig) -> BatchSampler:
         """The sampler of an RL run: its env, fast_batch_size episodes per task, its horizon."""
         return cls(
-            config["env"],
-            config["env_kwargs"],
-            config["fast_batch_size"],
-            config["horizon"],
-            config["observe_task"],
-            config["normalize_actions"],
+            config.env,
+            config.env_kwargs,
+            config.fast_batch_size,
+            config.horizon,
+            config.observe_task,
+            config.normalize_actions,
         )
 
     def close(self) -> None:
@@ -119,7 +120,9 @@ class BatchSampler:
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
-        obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type]  # a seed per sub-env: Gymnasium types one int
+        # a seed per sub-env, which Gymnasium's VectorWrapper.reset types as one int (the ignore is
+        # unused where the type checker does not see rlmaml.envs)
+        obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type, unused-ignore]
         steps = 0
         with torch.no_grad(), single_torch_thread():
             for t in range(self.horizon):

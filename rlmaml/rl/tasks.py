@@ -10,6 +10,7 @@ from rlmaml.envs.navigation import Navigation2DEnv
 from rlmaml.errors import Setting, UserError
 from rlmaml.rl.environments import make_env
 from rlmaml.runs.config import parse_assignment
+from rlmaml.runs.config_types import RLConfig
 
 
 def parse_task(pairs: list[str]) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def parse_task(pairs: list[str]) -> dict[str, Any]:
     return task
 
 
-def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+def check_task(config: RLConfig, task: dict[str, Any]) -> dict[str, Any]:
     """The task if the run's env accepts it; else UserError with the env's reason."""
     env = make_env(config)
     try:
@@ -38,7 +39,7 @@ def check_task(config: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     return task
 
 
-def moves_in_plane(config: dict[str, Any]) -> bool:
+def moves_in_plane(config: RLConfig) -> bool:
     """Whether the run's env is a walk in the plane (2D navigation): its observations are
     positions and its tasks goals, so its episodes are drawn as paths, not rendered as frames."""
     env = make_env(config)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from rlmaml.errors import UserError
-from rlmaml.runs.config import is_supervised
+from rlmaml.runs.config import typed_config
+from rlmaml.runs.config_types import ClassificationConfig, Config, RLConfig
 from rlmaml.runs.run_dir import read_run_config
 
 META_RL = "meta-RL"  # the kind of a run without a supervised `mode`
@@ -19,28 +20,34 @@ META_RL = "meta-RL"  # the kind of a run without a supervised `mode`
 GROUP_FREE_KEYS = ("seed", "iterations", "checkpoint_every")
 
 
-def run_kind(config: dict[str, Any]) -> str:
+def run_kind(config: Config) -> str:
     """What a run's progress.csv holds: meta-RL returns, sinusoid losses, or classification
     losses and accuracies."""
-    return str(config["mode"]) if is_supervised(config) else META_RL
+    return META_RL if isinstance(config, RLConfig) else config.mode
 
 
-def task_name(config: dict[str, Any]) -> str:
+def task_name(config: Config) -> str:
     """A run's problem in a few words: the env, the sinusoid, or the dataset with ways and shots."""
-    if run_kind(config) == META_RL:
-        return str(config["env"]).removeprefix("rlmaml/")
-    if config["mode"] == "classification":
-        return f"{config['dataset']} {config['ways']}-way {config['shots']}-shot"
-    return str(config["mode"])
+    if isinstance(config, RLConfig):
+        return config.env.removeprefix("rlmaml/")
+    if isinstance(config, ClassificationConfig):
+        return f"{config.dataset} {config.ways}-way {config.shots}-shot"
+    return config.mode
 
 
-def group_labels(configs: list[dict[str, Any]]) -> list[str]:
+def grouped_keys(config: Config) -> dict[str, Any]:
+    """The config's keys and values (as config.yaml holds them) that runs of one group share."""
+    return {key: value for key, value in config.to_mapping().items() if key not in GROUP_FREE_KEYS}
+
+
+def group_labels(configs: list[Config]) -> list[str]:
     """Each group's problem name, plus the config keys on which it differs from groups of the same problem."""
     labels = []
     for config in configs:
-        same_task = [other for other in configs if task_name(other) == task_name(config)]
-        differing = [key for key in config if any(other[key] != config[key] for other in same_task)]
-        labels.append(" ".join([task_name(config), *(f"{k}={config[k]}" for k in differing)]))
+        values = grouped_keys(config)
+        same_task = [grouped_keys(other) for other in configs if task_name(other) == task_name(config)]
+        differing = [key for key in values if any(other[key] != values[key] for other in same_task)]
+        labels.append(" ".join([task_name(config), *(f"{k}={values[k]}" for k in differing)]))
     return labels
 
 
@@ -50,8 +57,8 @@ def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, Sequence[dict[str, 
     from rlmaml.runs.plots import read_progress  # with matplotlib, which run_kind and task_name do not need
 
     groups: dict[str, list[dict[str, np.ndarray]]] = {}
-    configs: dict[str, dict[str, Any]] = {}
-    run_configs = [read_run_config(run_dir) for run_dir in run_dirs]
+    configs: dict[str, Config] = {}
+    run_configs = [typed_config(read_run_config(run_dir)) for run_dir in run_dirs]
     kinds = [run_kind(config) for config in run_configs]
     for run_dir, kind in zip(run_dirs, kinds, strict=True):
         if kind != kinds[0]:
@@ -62,9 +69,8 @@ def group_runs(run_dirs: list[Path]) -> tuple[str, dict[str, Sequence[dict[str, 
         progress = read_progress(run_dir) if (run_dir / "progress.csv").is_file() else {}
         if not progress:
             raise UserError(f"{run_dir} has no progress.csv rows yet")
-        same_but_seed = {k: v for k, v in config.items() if k not in GROUP_FREE_KEYS}
-        key = json.dumps(same_but_seed, sort_keys=True)
-        configs[key] = same_but_seed
+        key = json.dumps(grouped_keys(config), sort_keys=True)
+        configs[key] = config
         groups.setdefault(key, []).append(progress)
     labels = group_labels(list(configs.values()))
     return kinds[0], {label: groups[key] for label, key in zip(labels, configs, strict=True)}

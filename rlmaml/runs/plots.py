@@ -12,9 +12,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
 
 def save_figure(figure: Figure, path: Path, dpi: int) -> None:
@@ -83,10 +83,11 @@ def plot_training_curves(
     axes = axes[0]
     shortest = min(len(run["iteration"]) for runs in groups.values() for run in runs)
     window = min(window or max(1, shortest // 50), shortest)
-    for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
+    colors = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    for (label, runs), color in zip(groups.items(), colors, strict=False):  # the colours repeat endlessly
         length = min(len(run["iteration"]) for run in runs)
         suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""
-        for axis, panel in zip(axes, panels):
+        for axis, panel in zip(axes, panels, strict=True):
             x = np.mean([run[panel.x][:length] for run in runs], axis=0) * panel.x_scale
             x = x + 1 if panel.x == "iteration" else x  # iterations completed
             for stage, style in (("before", "--"), ("after", "-")):
@@ -96,7 +97,7 @@ def plot_training_curves(
                 axis.plot(shown_x, values.mean(axis=0), style, color=color, label=name)
                 if len(runs) > 1:
                     axis.fill_between(shown_x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
-    for axis, panel in zip(axes, panels):
+    for axis, panel in zip(axes, panels, strict=True):
         axis.set_xlabel(panel.xlabel)
         axis.set_ylabel(panel.ylabel)
         axis.set_yscale("log" if panel.log_y else "linear")

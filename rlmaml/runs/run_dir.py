@@ -3,6 +3,7 @@ either mode (a meta-RL run's policy is built and loaded by rlmaml/rl/policy_io.p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from rlmaml.errors import Setting, UserError
 from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
 from rlmaml.runs.config import resolve
+from rlmaml.runs.config_types import Config
 from rlmaml.runs.distributed import Context
 from rlmaml.runs.safe_yaml import safe_load
 
@@ -53,18 +55,16 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     return resolve(data, ())
 
 
-def keep_run_settings(requested: dict[str, Any], run_dir: Path, explicit: set[str], context: Context) -> dict[str, Any]:
+def keep_run_settings(requested: Config, run_dir: Path, explicit: set[str], context: Context) -> Config:
     """The config a resumed run continues with: the run's own values of the resumable keys
     (config.yaml, read by rank 0 and shared with every process) unless `explicit`ly set
     again, so a resume without a run's earlier --set does not fall back to the packaged
     values (e.g. cg_subsample)."""
     kept: dict[str, Any] = {}
     if context.is_main and (Path(run_dir) / CONFIG_FILE).is_file():
-        saved = read_run_config(run_dir)
-        kept = {
-            key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key in requested and key not in explicit
-        }
-    return {**requested, **context.broadcast_json(kept)}
+        saved, keys = read_run_config(run_dir), requested.to_mapping()
+        kept = {key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key in keys and key not in explicit}
+    return replace(requested, **context.broadcast_json(kept))
 
 
 def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:

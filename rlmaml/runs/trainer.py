@@ -44,7 +44,7 @@ class Experiment(Protocol):
 
     @property
     def skip_reason(self) -> str:
-        """What was not finite, when the last iteration's update was skipped."""
+        """What was not finite, when the last iteration's update was skipped ("" otherwise)."""
 
     def run_iteration(self, iteration: int) -> dict[str, float]: ...
 

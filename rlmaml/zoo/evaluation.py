@@ -39,7 +39,7 @@ def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     if not isinstance(entry.config, SupervisedConfig):
         from rlmaml.rl.evaluation import paper_episodes
 
-        episodes = paper_episodes(entry.config.to_mapping())
+        episodes = paper_episodes(entry.config)
         extra = {} if episodes == entry.config.fast_batch_size else {"episodes": episodes}
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference

@@ -54,7 +54,7 @@ def reference_for(name: str | None, config: Config) -> Reference:
     if name in PAPER:
         return PAPER[name]
 
-    task = task_name(config.to_mapping())
+    task = task_name(config)
     if not isinstance(config, SupervisedConfig):
         return rl_reference(task)
     return Reference(task, "mse" if isinstance(config, SinusoidConfig) else "accuracy", (config.eval_steps,))

@@ -40,7 +40,7 @@ def hand_derived_meta_gradients(w, lr, steps, xs, ys, xq, yq) -> tuple[torch.Ten
     mean_i (I - lr H_s,i)^K g_q,i(w_K,i); the first-order one drops the Jacobians."""
     second, first = [], []
     eye = torch.eye(w.numel(), dtype=w.dtype)
-    for x_s, y_s, x_q, y_q in zip(xs, ys, xq, yq):
+    for x_s, y_s, x_q, y_q in zip(xs, ys, xq, yq, strict=True):
         n_s, n_q = x_s.shape[0], x_q.shape[0]
         adapted = w
         for _ in range(steps):
@@ -80,7 +80,7 @@ def test_a_batch_of_tasks_equals_a_loop_over_them(first_order):
     maml = rlmaml.MAML(model, [0.1, 0.05], first_order)  # a schedule of two step sizes
     batched = meta_gradient(maml, xs, ys, xq, yq, steps=2)
     per_task = [meta_gradient(maml, xs[[i]], ys[[i]], xq[[i]], yq[[i]], steps=2) for i in range(4)]
-    for name, batched_grad, *task_grads in zip(maml.params, batched, *per_task):
+    for name, batched_grad, *task_grads in zip(maml.params, batched, *per_task, strict=True):
         torch.testing.assert_close(batched_grad, torch.stack(task_grads).mean(0), msg=name)
 
 
@@ -97,7 +97,7 @@ def test_meta_gradient_equals_the_supervised_learners_on_a_sinusoid_batch(num_st
     got = meta_gradient(
         maml, batch.support_inputs, batch.support_targets, batch.query_inputs, batch.query_targets, num_steps
     )
-    for expected_grad, got_grad in zip(expected, got):
+    for expected_grad, got_grad in zip(expected, got, strict=True):
         torch.testing.assert_close(got_grad, expected_grad)
 
 
@@ -151,7 +151,7 @@ def test_adapt_policy_returns_the_adapted_parameters_and_the_returns_per_step(na
     assert cli_returns == pytest.approx([r.mean for r in adapted.returns], rel=1e-12)
 
 
-def test_make_meta_learner_from_a_name_or_a_mapping():
+def test_make_meta_learner_from_a_name_a_mapping_or_a_typed_config():
     tiny = ["meta_batch_size=2", "fast_batch_size=2", "horizon=5", "hidden_sizes=[4]"]
     by_name = rlmaml.make_meta_learner("navigation2d", tiny)
     try:
@@ -161,8 +161,12 @@ def test_make_meta_learner_from_a_name_or_a_mapping():
     assert math.isfinite(stats["return_before"]) and stats["env_steps"] > 0
     by_mapping = rlmaml.make_meta_learner(load_config("navigation2d"), tiny)
     by_mapping.close()
+    by_config = rlmaml.make_meta_learner(typed_config(load_config("navigation2d", tiny)))
+    by_config.close()
+    assert by_name.config == by_mapping.config == by_config.config
     for name, p in by_name.policy.state_dict().items():
         assert p.shape == by_mapping.policy.state_dict()[name].shape
+        torch.testing.assert_close(by_config.policy.state_dict()[name], by_mapping.policy.state_dict()[name])
     with pytest.raises(UserError, match="unknown config key 'horizn'"):
         rlmaml.make_meta_learner({**load_config("navigation2d"), "horizn": 3})
     with pytest.raises(UserError, match="supervised"):

@@ -42,7 +42,7 @@ def test_episodes_of_a_task_do_not_depend_on_the_other_tasks_in_the_call():
     whole = sampler.sample(model, params, tasks, seed_keys(1, 2, range(4), stage=0))
     halves = [
         sampler.sample(model, {n: p[part] for n, p in params.items()}, tasks[part], seed_keys(1, 2, indices, stage=0))
-        for part, indices in ((slice(0, 2), range(0, 2)), (slice(2, 4), range(2, 4)))
+        for part, indices in ((slice(0, 2), range(2)), (slice(2, 4), range(2, 4)))
     ]
     for field in ("observations", "actions", "rewards", "mask"):
         joined = torch.cat([getattr(h, field) for h in halves], dim=1)

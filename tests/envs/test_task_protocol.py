@@ -11,6 +11,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from conftest import rl_config
 from gymnasium.envs.registration import registry
 from gymnasium.vector import AutoresetMode
 
@@ -20,6 +21,7 @@ from rlmaml.envs import TaskEnv, TaskVectorEnv
 from rlmaml.envs.task_observation import task_vector
 from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_methods, with_vector_task_methods
 from rlmaml.rl.environments import make_env, make_vector_env
+from rlmaml.runs.config_types import RLConfig
 
 ENV_IDS = sorted(env_id for env_id in registry if env_id.startswith("rlmaml/"))
 SINGLE_WRAPPINGS = list(itertools.product([False, True], repeat=3))  # normalize, observe task, new task per episode
@@ -32,14 +34,10 @@ UNWRAPPED_ALLOWED = {
 }
 
 
-def config_for(env_id: str, normalize_actions: bool, observe_task: bool) -> dict:
-    return {
-        "env": env_id,
-        "horizon": 5,
-        "env_kwargs": {},
-        "normalize_actions": normalize_actions,
-        "observe_task": observe_task,
-    }
+def config_for(env_id: str, normalize_actions: bool, observe_task: bool) -> RLConfig:
+    return rl_config(
+        env=env_id, horizon=5, env_kwargs={}, normalize_actions=normalize_actions, observe_task=observe_task
+    )
 
 
 def test_every_family_of_the_paper_is_registered():

@@ -34,8 +34,10 @@ def reference(gram: torch.Tensor, moment: torch.Tensor, reg: float) -> np.ndarra
     """Task by task in numpy: the ridge solution, or the minimum-norm one without a ridge."""
     eye = np.eye(gram.shape[-1])
     if reg == 0.0:
-        return np.stack([np.linalg.lstsq(g, m, rcond=None)[0] for g, m in zip(gram.numpy(), moment.numpy())])
-    return np.stack([np.linalg.solve(g + reg * eye, m) for g, m in zip(gram.numpy(), moment.numpy())])
+        return np.stack(
+            [np.linalg.lstsq(g, m, rcond=None)[0] for g, m in zip(gram.numpy(), moment.numpy(), strict=True)]
+        )
+    return np.stack([np.linalg.solve(g + reg * eye, m) for g, m in zip(gram.numpy(), moment.numpy(), strict=True)])
 
 
 @pytest.mark.skipif(not REGRESSION_BATCH.is_file(), reason="../shared/data/regressions is not beside the checkout")

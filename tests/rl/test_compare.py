@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY_NAV, train_tiny_nav
+from conftest import TINY_NAV, rl_config, train_tiny_nav
 
 from rlmaml.cli import main
 from rlmaml.rl.adaptation import step_sizes
@@ -63,8 +63,7 @@ def test_the_paper_schedule_changes_only_the_steps_after_the_first(nav_run, tmp_
 
 
 def test_the_oracle_sees_its_task_in_single_and_batched_envs():
-    config = {"env": "rlmaml/Navigation2D-v0", "env_kwargs": {}, "horizon": 5, "observe_task": True}
-    single = make_env(config)
+    single = make_env(rl_config(env_kwargs={}, horizon=5, normalize_actions=False, observe_task=True))
     single.unwrapped.set_task({"goal": [0.3, -0.2]})
     observation, _ = single.reset(seed=0)
     assert observation.tolist() == pytest.approx([0.0, 0.0, 0.3, -0.2])
@@ -78,7 +77,7 @@ def test_the_oracle_sees_its_task_in_single_and_batched_envs():
 
 
 def test_a_task_randomised_env_draws_a_new_task_every_episode():
-    config = {"env": "rlmaml/Navigation2D-v0", "env_kwargs": {}, "horizon": 5, "observe_task": False}
+    config = rl_config(env_kwargs={}, horizon=5, normalize_actions=False, observe_task=False)
     tasks = []
     for _ in range(2):
         env = make_env(config, new_task_each_episode=True)

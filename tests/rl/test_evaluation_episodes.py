@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import rl_config
 from supervised_support import single_thread  # noqa: F401
 
 from rlmaml.cli import main
@@ -39,22 +41,20 @@ def rl_configs() -> list[str]:
 
 
 def test_paper_episodes_are_4000_env_steps_per_step() -> None:
-    assert paper_episodes(load_config("navigation2d")) == 40  # twice its training batch of 20
+    assert paper_episodes(rl_config("navigation2d")) == 40  # twice its training batch of 20
     for name in rl_configs():
-        config = load_config(name)
+        config = rl_config(name)
         if name != "navigation2d":  # the locomotion configs already sample 4000 steps a step
-            assert config["horizon"] == 200 and paper_episodes(config) == config["fast_batch_size"], name
-    assert paper_episodes({"horizon": 5000}) == 1
+            assert config.horizon == 200 and paper_episodes(config) == config.fast_batch_size, name
+    assert paper_episodes(rl_config(horizon=5000)) == 1
 
 
 def test_with_episodes_overrides_only_the_batch() -> None:
-    config = load_config("navigation2d")
+    config = rl_config("navigation2d")
     assert with_episodes(config, None) is config
     changed = with_episodes(config, 40)
-    assert changed["fast_batch_size"] == 40 and config["fast_batch_size"] == 20
-    assert {k: v for k, v in changed.items() if k != "fast_batch_size"} == {
-        k: v for k, v in config.items() if k != "fast_batch_size"
-    }
+    assert changed.fast_batch_size == 40 and config.fast_batch_size == 20
+    assert changed == replace(config, fast_batch_size=40)
     for bad in (0, -3, 2.5, True, "40"):
         with pytest.raises(ValueError, match="episodes"):
             with_episodes(config, bad)
@@ -63,7 +63,7 @@ def test_with_episodes_overrides_only_the_batch() -> None:
 def test_adapt_and_measure_samples_the_episodes_asked_for(run: Path) -> None:
     config, policy, _ = load_trained_policy(run)
     default = adapt_and_measure(config, policy, 2, 2, seed=5, schedule="paper")
-    same = adapt_and_measure(config, policy, 2, 2, seed=5, schedule="paper", episodes=config["fast_batch_size"])
+    same = adapt_and_measure(config, policy, 2, 2, seed=5, schedule="paper", episodes=config.fast_batch_size)
     more = adapt_and_measure(config, policy, 2, 2, seed=5, schedule="paper", episodes=7)
     assert [e.rewards.shape[2] for e in default.episodes] == [3, 3, 3]
     assert [e.rewards.shape[2] for e in more.episodes] == [7, 7, 7]
@@ -122,7 +122,7 @@ def test_step_sizes_may_be_given_one_per_step(run: Path) -> None:
     with pytest.raises(ValueError, match="2 step sizes given for 3 steps"):
         step_sizes(0.1, 3, [0.1, 0.05])
     config, policy, _ = load_trained_policy(run)
-    lr = config["fast_lr"]
+    lr = config.fast_lr
     named = adapt_and_measure(config, policy, 2, 2, 0, "paper").returns
     assert adapt_and_measure(config, policy, 2, 2, 0, [lr, lr / 2]).returns == named
 
@@ -137,7 +137,7 @@ def probe_script():
 def test_adaptation_probe_reports_what_adapt_prints(run: Path, tmp_path: Path) -> None:
     probe = probe_script()
     config, policy, _ = load_trained_policy(run)
-    lr = config["fast_lr"]
+    lr = config.fast_lr
     out = tmp_path / "probe.json"
     args = [str(run), "--step-sizes", str(lr), str(lr / 2), "--num-tasks", "2", "--episodes", "5", "--json", str(out)]
     assert probe.main(args) == 0
@@ -146,7 +146,7 @@ def test_adaptation_probe_reports_what_adapt_prints(run: Path, tmp_path: Path) -
     assert [row["mean"] for row in report["steps"]] == [r.mean for r in expected]
     assert report["episodes"] == 5 and [row["step"] for row in report["steps"]] == [0, 1, 2]
     for row in report["steps"]:
-        assert len(row["std"]) == 2 and 0 <= row["ended_early"] <= 1 and 0 < row["mean_length"] <= config["horizon"]
+        assert len(row["std"]) == 2 and 0 <= row["ended_early"] <= 1 and 0 < row["mean_length"] <= config.horizon
     assert (
         all(row["kl_of_next_step"] >= 0 for row in report["steps"][:2])
         and report["steps"][2]["kl_of_next_step"] is None

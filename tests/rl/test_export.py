@@ -1,6 +1,7 @@
 """`rlmaml export`: the adapted policy as a file Stable-Baselines3's PPO.load reads."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ def nav_run(request, tmp_path_factory):
 
 def plain_task_env(run):
     """The env a user evaluates an exported policy on: no rescaling of actions."""
-    env = make_env({**load_trained_policy(run)[0], "normalize_actions": False})
+    env = make_env(replace(load_trained_policy(run)[0], normalize_actions=False))
     env.unwrapped.set_task(TASK)
     return env
 
@@ -47,7 +48,7 @@ def test_the_exported_actor_is_the_adapted_policy(nav_run, tmp_path):
     observations = torch.randn(16, 2)
     mean, log_std = functional_call(policy, adapted, (observations,))
     # with normalize_actions the policy acts in [-1, 1], the SB3 file in the env's bounds (max step 0.1)
-    max_step = 0.1 if config["normalize_actions"] else 1.0
+    max_step = 0.1 if config.normalize_actions else 1.0
     distribution = model.policy.get_distribution(observations).distribution
     torch.testing.assert_close(distribution.mean, max_step * mean)
     torch.testing.assert_close(distribution.stddev, max_step * log_std.exp())

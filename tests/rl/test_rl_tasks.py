@@ -3,11 +3,11 @@ one task's parameters out of a batch."""
 
 import pytest
 import torch
+from conftest import rl_config
 
 from rlmaml.cli.options import flag
 from rlmaml.errors import UserError
 from rlmaml.rl.tasks import check_task, moves_in_plane, parse_task, task_parameters
-from rlmaml.runs.config import load_config
 
 
 def test_a_task_is_parsed_from_key_value_text():
@@ -18,7 +18,7 @@ def test_a_task_is_parsed_from_key_value_text():
 
 
 def test_the_env_checks_a_task():
-    config = load_config("navigation2d")
+    config = rl_config("navigation2d")
     assert check_task(config, {"goal": [0.1, 0.2]}) == {"goal": [0.1, 0.2]}
     with pytest.raises(UserError) as raised:
         check_task(config, {"velocity": 1.0})
@@ -27,7 +27,7 @@ def test_the_env_checks_a_task():
 
 @pytest.mark.parametrize(("name", "in_plane"), [("navigation2d", True), ("halfcheetah-dir", False)])
 def test_only_2d_navigation_moves_in_the_plane(name, in_plane):
-    assert moves_in_plane(load_config(name)) is in_plane
+    assert moves_in_plane(rl_config(name)) is in_plane
 
 
 def test_one_tasks_parameters_out_of_a_batch():

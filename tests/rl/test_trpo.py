@@ -1,6 +1,7 @@
 """TRPO pieces, and the meta-update's trust region on real MAML iterations."""
 
 import math
+from dataclasses import fields
 
 import pytest
 import torch
@@ -78,3 +79,19 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
             assert 0.0 < kl.item() <= 0.005
             assert loss.item() < update.surrogate_before
     assert accepted > 0
+
+
+def test_the_settings_are_the_config_keys_of_their_names():
+    """Each field of MAMLSettings and TRPOSettings is set from the config key of its name."""
+    from conftest import rl_config
+
+    from rlmaml.rl.experiment import settings_from
+
+    changed = {"num_steps": 3, "fast_lr": 0.2, "first_order": True, "gamma": 0.9, "gae_lambda": 0.95}
+    changed |= {"max_kl": 0.02, "cg_iters": 7, "cg_damping": 1e-3, "ls_max_steps": 9, "ls_backtrack_ratio": 0.5}
+    changed |= {"cg_subsample": 0.25}
+    settings = settings_from(rl_config(**changed))
+    inner = {f.name: getattr(settings, f.name) for f in fields(MAMLSettings) if f.name != "outer"}
+    outer = {f.name: getattr(settings.outer, f.name) for f in fields(TRPOSettings)}
+    assert {**inner, **outer} == changed
+    assert all(value != getattr(rl_config(), name) for name, value in changed.items())  # each one was changed

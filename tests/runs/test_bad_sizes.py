@@ -2,16 +2,17 @@
 one line with exit code 2 before anything is allocated (issue 14). The machine's available
 memory is pinned to 24 GiB, so the results do not depend on what else runs."""
 
+import itertools
 from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import train_tiny_nav
+from conftest import rl_config, train_tiny_nav
 
 from rlmaml.cli import main
 from rlmaml.runs import memory
-from rlmaml.runs.config import load_config, packaged_configs
+from rlmaml.runs.config import load_config, packaged_configs, typed_config
 
 GIB = 2**30
 HUGE = 10**9
@@ -99,13 +100,14 @@ def test_an_estimate_beyond_any_float_is_still_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", packaged_configs())
 def test_the_paper_configs_fit_a_24_gib_machine_and_print_nothing(capsys, name):
-    memory.check_training(load_config(name))
+    memory.check_training(typed_config(load_config(name)))
     assert capsys.readouterr() == ("", "")
 
 
 def test_available_memory_is_what_the_machine_reports():
     available = MACHINE()
-    total = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal:"))
+    lines = Path("/proc/meminfo").read_text().splitlines()
+    total = next(int(line.split()[1]) * 1024 for line in lines if line.startswith("MemTotal:"))
     assert 0 < available <= total
 
 
@@ -134,7 +136,7 @@ def test_evaluating_beyond_the_machines_memory_is_refused(tmp_path, capsys, opti
 def billion_laughs(indent: str = "") -> str:
     """Nine lines of ten aliases each: 10^9 leaves once expanded."""
     lines = [f"{indent}a: &a [x, x, x, x, x, x, x, x, x, x]"]
-    for before, name in zip("abcdefgh", "bcdefghi"):
+    for before, name in itertools.pairwise("abcdefghi"):
         lines.append(f"{indent}{name}: &{name} [" + ", ".join([f"*{before}"] * 10) + "]")
     return "\n".join(lines) + "\n"
 
@@ -239,7 +241,7 @@ def test_no_hidden_layer_is_a_linear_policy(tmp_path):
 
     from rlmaml.rl.policy_io import build_policy
 
-    policy = build_policy(load_config("navigation2d", ["hidden_sizes=[]"]))
+    policy = build_policy(rl_config("navigation2d", "hidden_sizes=[]"))
     assert [type(layer) for layer in policy.mean] == [nn.Linear]
 
 

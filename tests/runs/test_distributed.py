@@ -81,7 +81,7 @@ def test_sinusoid_on_two_processes_matches_one(tmp_path):
     train(tmp_path / "two", SINUSOID, "iterations=4", processes=2)
     one, two = progress(tmp_path / "one"), progress(tmp_path / "two")
     assert [row["iteration"] for row in two] == ["0", "1", "2", "3"]
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         for key in a:
             assert float(b[key]) == pytest.approx(float(a[key]), rel=1e-4, abs=1e-6), key
 
@@ -183,5 +183,5 @@ def test_cuda_requested_without_a_gpu_is_refused(tmp_path, capsys):
 def test_the_learner_on_a_gpu_gives_the_progress_of_the_cpu_to_float_tolerance(tmp_path):
     train(tmp_path / "cpu", NAV, "iterations=2")
     train(tmp_path / "gpu", NAV, "iterations=2", "--device", "cuda")
-    for a, b in zip(progress(tmp_path / "cpu"), progress(tmp_path / "gpu")):
+    for a, b in zip(progress(tmp_path / "cpu"), progress(tmp_path / "gpu"), strict=True):
         assert float(b["return_before"]) == pytest.approx(float(a["return_before"]), rel=1e-3)

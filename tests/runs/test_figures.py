@@ -26,7 +26,7 @@ def offscreen_rendering_works() -> bool:
 
 def test_plot_draws_seeds_of_one_config_as_one_group(tmp_path):
     runs = [tmp_path / f"seed{seed}" for seed in (1, 2)]
-    for seed, run in zip((1, 2), runs):
+    for seed, run in zip((1, 2), runs, strict=True):
         train_tiny_nav(run, "iterations=3", f"seed={seed}")
     train_tiny_nav(tmp_path / "other", "iterations=2", "fast_lr=0.2")
     kind, groups = group_runs([*runs, tmp_path / "other"])
