@@ -54,7 +54,8 @@ def test_gymnasium_wrappers_hide_the_task_methods_and_ours_bring_them_back(env_i
     assert isinstance(with_task_methods(env), TaskEnv)
     vector = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
     wrapped = gym.wrappers.vector.RescaleAction(vector, -1.0, 1.0)
-    assert isinstance(vector, TaskVectorEnv) and not isinstance(wrapped, TaskVectorEnv)
+    assert isinstance(vector, TaskVectorEnv)
+    assert not isinstance(wrapped, TaskVectorEnv)
     assert isinstance(with_vector_task_methods(wrapped), TaskVectorEnv)
     vector.close()
 
@@ -63,7 +64,8 @@ def test_gymnasium_wrappers_hide_the_task_methods_and_ours_bring_them_back(env_i
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_single_env_round_trips_its_task_through_all_wrappers(env_id, normalize, observe, new_task_each_episode):
     env = make_env(config_for(env_id, normalize, observe), new_task_each_episode=new_task_each_episode)
-    assert isinstance(env, TaskEnv) and isinstance(env, TaskWrapper)
+    assert isinstance(env, TaskEnv)
+    assert isinstance(env, TaskWrapper)
     tasks = env.sample_tasks(2, seed=3)
     assert tasks == env.sample_tasks(2, seed=3)
     env.set_task(tasks[1])
@@ -85,7 +87,8 @@ def test_single_env_round_trips_its_task_through_all_wrappers(env_id, normalize,
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_vector_env_round_trips_its_tasks_through_all_wrappers(env_id, normalize, observe, autoreset_mode):
     env = make_vector_env(env_id, 3, 5, {}, observe, normalize, autoreset_mode)
-    assert isinstance(env, TaskVectorEnv) and isinstance(env, TaskVectorWrapper)
+    assert isinstance(env, TaskVectorEnv)
+    assert isinstance(env, TaskVectorWrapper)
     tasks = env.sample_tasks(3, seed=1)
     env.set_tasks(tasks)
     assert env.get_tasks() == tasks

@@ -109,7 +109,8 @@ def test_the_oracle_policy_observes_the_task(nav_baselines):
 
 def test_baselines_refuse_to_keep_a_method_trained_with_another_budget(nav_baselines, capsys):
     code = main(["baselines", "navigation2d", "--out", str(nav_baselines), "--timesteps", "512", "--set", *TINY_NAV])
-    assert code == 2 and "--timesteps 256" in capsys.readouterr().err
+    assert code == 2
+    assert "--timesteps 256" in capsys.readouterr().err
 
 
 def test_runs_saved_before_a_config_key_existed_still_load():

@@ -45,7 +45,8 @@ def test_paper_episodes_are_4000_env_steps_per_step() -> None:
     for name in rl_configs():
         config = rl_config(name)
         if name != "navigation2d":  # the locomotion configs already sample 4000 steps a step
-            assert config.horizon == 200 and paper_episodes(config) == config.fast_batch_size, name
+            assert config.horizon == 200, name
+            assert paper_episodes(config) == config.fast_batch_size, name
     assert paper_episodes(rl_config(horizon=5000)) == 1
 
 
@@ -53,7 +54,8 @@ def test_with_episodes_overrides_only_the_batch() -> None:
     config = rl_config("navigation2d")
     assert with_episodes(config, None) is config
     changed = with_episodes(config, 40)
-    assert changed.fast_batch_size == 40 and config.fast_batch_size == 20
+    assert changed.fast_batch_size == 40
+    assert config.fast_batch_size == 20
     assert changed == replace(config, fast_batch_size=40)
     for bad in (0, -3, 2.5, True, "40"):
         with pytest.raises(ValueError, match="episodes"):
@@ -86,7 +88,8 @@ def test_cli_episodes_option(run: Path, tmp_path: Path, capsys) -> None:
     assert json.loads(report.read_text())["episodes_per_step"] == 3  # the run's fast_batch_size
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--episodes", "0"])
-    assert exit_info.value.code == 2 and "--episodes" in capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "--episodes" in capsys.readouterr().err
 
 
 def test_compare_and_export_take_episodes(run: Path, tmp_path: Path, capsys) -> None:
@@ -144,13 +147,14 @@ def test_adaptation_probe_reports_what_adapt_prints(run: Path, tmp_path: Path) -
     report = json.loads(out.read_text())
     expected = adapt_and_measure(config, policy, 2, 2, 0, "paper", episodes=5).returns
     assert [row["mean"] for row in report["steps"]] == [r.mean for r in expected]
-    assert report["episodes"] == 5 and [row["step"] for row in report["steps"]] == [0, 1, 2]
+    assert report["episodes"] == 5
+    assert [row["step"] for row in report["steps"]] == [0, 1, 2]
     for row in report["steps"]:
-        assert len(row["std"]) == 2 and 0 <= row["ended_early"] <= 1 and 0 < row["mean_length"] <= config.horizon
-    assert (
-        all(row["kl_of_next_step"] >= 0 for row in report["steps"][:2])
-        and report["steps"][2]["kl_of_next_step"] is None
-    )
+        assert len(row["std"]) == 2
+        assert 0 <= row["ended_early"] <= 1
+        assert 0 < row["mean_length"] <= config.horizon
+    assert all(row["kl_of_next_step"] >= 0 for row in report["steps"][:2])
+    assert report["steps"][2]["kl_of_next_step"] is None
 
 
 def test_rllab_style_mean_favours_short_episodes() -> None:
@@ -170,4 +174,5 @@ def test_rllab_style_mean_favours_short_episodes() -> None:
     # each, in which an env on short episodes finishes several and one on a long episode one
     mixed = episodes([10, 100])
     biased = [probe.rllab_style_mean(mixed, seed) for seed in range(4)]
-    assert all(-55.0 < b < -40.0 for b in biased) and -50.0 < sum(biased) / 4 < -43.0
+    assert all(-55.0 < b < -40.0 for b in biased)
+    assert -50.0 < sum(biased) / 4 < -43.0

@@ -84,4 +84,5 @@ def test_export_needs_a_zip_path_and_writes_nothing_else(nav_run, tmp_path, caps
 
 def test_export_rejects_a_bad_task(nav_run, tmp_path, capsys):
     code = main(["export", str(nav_run), "--task", "goal=1", "--out", str(tmp_path / "p.zip")])
-    assert code == 2 and "goal" in capsys.readouterr().err
+    assert code == 2
+    assert "goal" in capsys.readouterr().err

@@ -22,7 +22,8 @@ def test_the_env_checks_a_task():
     assert check_task(config, {"goal": [0.1, 0.2]}) == {"goal": [0.1, 0.2]}
     with pytest.raises(UserError) as raised:
         check_task(config, {"velocity": 1.0})
-    assert raised.value.worded(flag).startswith("--task: ") and "'goal'" in str(raised.value)
+    assert raised.value.worded(flag).startswith("--task: ")
+    assert "'goal'" in str(raised.value)
 
 
 @pytest.mark.parametrize(("name", "in_plane"), [("navigation2d", True), ("halfcheetah-dir", False)])
@@ -33,4 +34,5 @@ def test_only_2d_navigation_moves_in_the_plane(name, in_plane):
 def test_one_tasks_parameters_out_of_a_batch():
     batched = {"weight": torch.arange(6.0).reshape(3, 2), "bias": torch.arange(3.0)}
     one = task_parameters(batched, 1)
-    assert torch.equal(one["weight"], torch.tensor([2.0, 3.0])) and torch.equal(one["bias"], torch.tensor(1.0))
+    assert torch.equal(one["weight"], torch.tensor([2.0, 3.0]))
+    assert torch.equal(one["bias"], torch.tensor(1.0))

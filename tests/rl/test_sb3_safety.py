@@ -133,7 +133,8 @@ def test_compare_refuses_a_pickled_policy_in_one_line(nav_run, nav_baselines, tm
     directory = crafted_dir(nav_baselines, tmp_path, members)
     assert compare(nav_run, directory, tmp_path) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and f"{directory / 'random.zip'}: policy.pth is not plain tensors" in error
+    assert error.count("\n") == 1
+    assert f"{directory / 'random.zip'}: policy.pth is not plain tensors" in error
     assert "unpickling it would call exec (refused)" in error
     assert not marker.exists()
 
@@ -177,7 +178,8 @@ def test_the_reader_refuses_what_is_not_the_configs_policy(nav_baselines, tmp_pa
     )
     with pytest.raises(UserError) as refusal:
         read_ppo_policy(path, method_config(read_baselines(nav_baselines)[0], "random"))
-    assert str(refusal.value).startswith(f"{path}: ") and message in str(refusal.value)
+    assert str(refusal.value).startswith(f"{path}: ")
+    assert message in str(refusal.value)
     assert "\n" not in str(refusal.value)
 
 
@@ -201,11 +203,12 @@ def test_compare_refuses_a_manifest_file_outside_the_directory(nav_run, nav_base
     (directory / "baselines.json").write_text(json.dumps({"random": {"file": "../x.zip"}}))
     assert compare(nav_run, directory, tmp_path) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "baselines.json: file '../x.zip' is not a plain file name" in error
+    assert error.count("\n") == 1
+    assert "baselines.json: file '../x.zip' is not a plain file name" in error
 
 
 @pytest.mark.parametrize(
-    "manifest, message",
+    ("manifest", "message"),
     [
         ({"random": {"file": "/etc/passwd"}}, "'/etc/passwd' is not a plain file name"),
         ({"random": {"file": "sub/random.zip"}}, "not a plain file name"),
@@ -249,7 +252,8 @@ def test_rlmamls_own_files_load_alike_in_ppo_load_and_the_safe_reader(nav_run, n
     observations = torch.randn(16, 2)
     mean, log_std = policy(observations)
     distribution = model.policy.get_distribution(observations).distribution
-    assert torch.equal(distribution.mean, mean) and torch.equal(distribution.stddev, log_std.exp())
+    assert torch.equal(distribution.mean, mean)
+    assert torch.equal(distribution.stddev, log_std.exp())
     actions, _ = model.predict(observations.numpy(), deterministic=True)
     space = model.action_space
     np.testing.assert_array_equal(actions, np.clip(mean.detach().numpy(), space.low, space.high))

@@ -41,13 +41,17 @@ def test_line_search_accepts_only_improvement_within_the_trust_region():
         return {1.0: (float("nan"), 0.0), 0.5: (-1.0, 0.5), 0.25: (0.5, 0.001), 0.125: (-0.2, 0.004)}[fraction]
 
     result = backtracking_line_search(evaluate, old_loss=0.0, max_kl=0.01, max_steps=10, backtrack_ratio=0.5)
-    assert result.accepted and result.fraction == 0.125 and result.steps == 4
+    assert result.accepted
+    assert result.fraction == 0.125
+    assert result.steps == 4
     assert calls == [1.0, 0.5, 0.25, 0.125]
 
 
 def test_line_search_keeps_the_old_parameters_when_nothing_is_accepted():
     result = backtracking_line_search(lambda f: (1.0, 0.0), old_loss=0.0, max_kl=0.01, max_steps=3, backtrack_ratio=0.5)
-    assert not result.accepted and result.fraction == 0.0 and result.steps == 3
+    assert not result.accepted
+    assert result.fraction == 0.0
+    assert result.steps == 3
 
 
 def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():

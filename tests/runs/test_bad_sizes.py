@@ -30,7 +30,8 @@ def refused(capsys, argv: list[str], *needles: str) -> str:
     """The one line `rlmaml argv` printed, after checking it exited with 2 and names the needles."""
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and err.startswith("rlmaml: error:"), err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("rlmaml: error:"), err
     for needle in needles:
         assert needle in err, err
     return err
@@ -58,7 +59,7 @@ def velocity_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "name, key, value, lowered",
+    ("name", "key", "value", "lowered"),
     [
         ("navigation2d", "meta_batch_size", HUGE, "meta_batch_size"),
         ("navigation2d", "fast_batch_size", HUGE, "fast_batch_size"),
@@ -76,7 +77,8 @@ def velocity_run(tmp_path_factory) -> Path:
 def test_training_beyond_the_machines_memory_is_refused_before_allocating(tmp_path, capsys, name, key, value, lowered):
     out = tmp_path / "run"
     err = refused(capsys, ["train", name, "--out", str(out), "--set", f"{key}={value}"], f"{key}={value}")
-    assert "needs about" in err and "this machine has 24.0 GiB available" in err
+    assert "needs about" in err
+    assert "this machine has 24.0 GiB available" in err
     assert lowered in err.split(": lower ")[1]
     assert not out.exists()
 
@@ -91,7 +93,8 @@ def test_the_estimate_follows_the_machine(tmp_path, capsys, monkeypatch):
 def test_a_long_list_of_layers_is_refused_in_a_short_line(tmp_path, capsys):
     layers = "[" + ", ".join(["1"] * 20_000) + "]"
     err = refused(capsys, ["train", "navigation2d", "--out", str(tmp_path / "r"), "--set", f"hidden_sizes={layers}"])
-    assert "hidden_sizes=[1, 1, 1, 1, 1, 1, 1, 1, ...]" in err and len(err) < 600
+    assert "hidden_sizes=[1, 1, 1, 1, 1, 1, 1, 1, ...]" in err
+    assert len(err) < 600
 
 
 def test_an_estimate_beyond_any_float_is_still_one_line(tmp_path, capsys):
@@ -112,7 +115,7 @@ def test_available_memory_is_what_the_machine_reports():
 
 
 @pytest.mark.parametrize(
-    "command, needle",
+    ("command", "needle"),
     [
         ("adapt {run} --num-tasks 1000000000", "--num-tasks=1000000000"),
         ("adapt {run} --steps 1000000", "--steps=1000000"),
@@ -126,7 +129,7 @@ def test_adapting_beyond_the_machines_memory_is_refused(tmp_path, capsys, comman
     refused(capsys, argv, needle, "this adaptation needs about", ": lower --num-tasks or --steps")
 
 
-@pytest.mark.parametrize("option, value", [("--num-tasks", HUGE), ("--shots", HUGE), ("--steps", 10**8)])
+@pytest.mark.parametrize(("option", "value"), [("--num-tasks", HUGE), ("--shots", HUGE), ("--steps", 10**8)])
 def test_evaluating_beyond_the_machines_memory_is_refused(tmp_path, capsys, option, value):
     run = saved_run(tmp_path / "run", "sinusoid")
     shown = f"shots={value}" if option == "--shots" else f"{option}={value}"
@@ -152,7 +155,7 @@ DEEP = "[" * 10_000 + "]" * 10_000
 
 
 @pytest.mark.parametrize(
-    "text, needle",
+    ("text", "needle"),
     [
         (config_text(env_kwargs="\n" + billion_laughs("  ")), "uses the YAML alias *a (line"),
         (config_text(env_kwargs="\n" + billion_laughs("  "), hidden_sizes=" *i"), "uses the YAML alias *a"),
@@ -167,7 +170,7 @@ def test_config_files_that_expand_nest_or_grow_are_refused(tmp_path, capsys, tex
 
 
 @pytest.mark.parametrize(
-    "data, needle", [(b"env: \xff\xfe\n", "not UTF-8 text"), (b"foo: 0\n1: 2\n", "unknown config key '1'")]
+    ("data", "needle"), [(b"env: \xff\xfe\n", "not UTF-8 text"), (b"foo: 0\n1: 2\n", "unknown config key '1'")]
 )
 def test_a_config_file_that_is_not_text_or_has_a_number_for_a_key_is_refused(tmp_path, capsys, data, needle):
     path = tmp_path / "odd.yaml"
@@ -176,7 +179,7 @@ def test_a_config_file_that_is_not_text_or_has_a_number_for_a_key_is_refused(tmp
 
 
 @pytest.mark.parametrize(
-    "value, needle",
+    ("value", "needle"),
     [
         ("{a: &a [1, 1], b: [*a, *a]}", "the value of env_kwargs uses the YAML alias *a"),
         (DEEP, "the value of env_kwargs nests values more than 32 deep"),
@@ -206,7 +209,7 @@ def test_an_oversized_run_config_is_refused_unparsed(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "name, override, message",
+    ("name", "override", "message"),
     [
         ("navigation2d", "hidden_sizes=[-5]", "'hidden_sizes' must be at least 1, got [-5]"),
         ("navigation2d", "hidden_sizes=[0]", "'hidden_sizes' must be at least 1, got [0]"),
@@ -246,7 +249,7 @@ def test_no_hidden_layer_is_a_linear_policy(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "task, needle",
+    ("task", "needle"),
     [
         ("goal=1e300,0", "'goal' must lie within [-10.5, 10.5] (the sampling range [-0.5, 0.5]"),
         ("goal=11,0", "'goal' must lie within [-10.5, 10.5]"),
@@ -258,7 +261,7 @@ def test_adapt_refuses_goals_far_outside_the_range(nav_run, capsys, task, needle
 
 
 @pytest.mark.parametrize(
-    "task, needle",
+    ("task", "needle"),
     [
         ("velocity=nan", "'velocity' must be a finite number"),
         ("velocity=inf", "'velocity' must be a finite number"),
@@ -271,14 +274,14 @@ def test_adapt_refuses_velocities_that_are_not_finite_or_far_outside_the_range(v
     refused(capsys, ["adapt", str(velocity_run), "--task", task], needle)
 
 
-@pytest.mark.parametrize("run, task", [("nav_run", "goal=0.7,-0.9"), ("velocity_run", "velocity=2.5")])
+@pytest.mark.parametrize(("run", "task"), [("nav_run", "goal=0.7,-0.9"), ("velocity_run", "velocity=2.5")])
 def test_adapt_takes_a_task_a_little_outside_the_sampling_range(request, capsys, run, task):
     assert main(["adapt", str(request.getfixturevalue(run)), "--task", task, "--steps", "0"]) == 0
     assert "1 task(s)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    "argv, needle",
+    ("argv", "needle"),
     [
         (["adapt", "RUN", "--num-tasks", "-1"], "argument --num-tasks: must be at least 1, got -1"),
         (["adapt", "RUN", "--steps", "-5"], "argument --steps: must be at least 0, got -5"),
@@ -290,4 +293,6 @@ def test_negative_counts_are_one_line_with_exit_code_2(tmp_path, capsys, argv, n
     with pytest.raises(SystemExit) as exit_info:
         main([str(tmp_path) if word == "RUN" else word for word in argv])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1 and needle in err
+    assert exit_info.value.code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert needle in err

@@ -41,7 +41,8 @@ def test_plot_draws_seeds_of_one_config_as_one_group(tmp_path):
 def test_plot_checks_the_image_format_before_reading_runs(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_code:
         main(["plot", str(tmp_path / "missing"), "--out", str(tmp_path / "curves.txt")])
-    assert exit_code.value.code == 2 and "not an image file name" in capsys.readouterr().err
+    assert exit_code.value.code == 2
+    assert "not an image file name" in capsys.readouterr().err
 
 
 def test_plot_of_a_run_without_progress_is_one_line(tmp_path, capsys):
@@ -68,4 +69,5 @@ def test_video_shows_one_episode_before_and_after_adaptation(tmp_path):
     assert main(["adapt", str(run), "--task", "direction=-1", "--steps", "1", "--video", str(videos)]) == 0
     for name in ("before.gif", "after.gif"):
         gif = Image.open(videos / name)
-        assert gif.size == (480, 320) and gif.n_frames > 1
+        assert gif.size == (480, 320)
+        assert gif.n_frames > 1
