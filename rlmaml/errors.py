@@ -24,6 +24,10 @@ class Setting(Enum):
     DATA_DIR = "the config key data_dir"
     TASK = "task"
     ZOO_DIR = "the zoo_dir argument"  # the folder of zoo entries
+    NUM_TASKS = "num_tasks"  # tasks an adaptation or evaluation draws
+    STEPS = "steps"  # inner steps of an adaptation or evaluation
+    TIMESTEPS = "the PPO timesteps"  # env steps a baseline trains for
+    VIDEO = "video"  # the adaptation videos asked for
 
 
 MessagePart = str | Setting

@@ -28,6 +28,10 @@ FLAGS = {
     Setting.DATA_DIR: "train: --set data_dir=DIR; evaluate: --data-dir DIR",
     Setting.TASK: "--task",
     Setting.ZOO_DIR: "--dir",
+    Setting.NUM_TASKS: "--num-tasks",
+    Setting.STEPS: "--steps",
+    Setting.TIMESTEPS: "--timesteps",
+    Setting.VIDEO: "--video",
 }
 
 

@@ -22,7 +22,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from rlmaml.errors import UserError
+from rlmaml.errors import Setting, UserError
 from rlmaml.rl.environments import make_env
 from rlmaml.rl.export import save_atomically
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
@@ -110,7 +110,9 @@ def train_baselines(
         saved = read_run_config(out)
         if saved != mapping:
             changed = next(key for key in mapping if saved.get(key) != mapping[key])
-            raise UserError(f"{out} holds baselines of another config (key '{changed}' differs): give another --out")
+            raise UserError(
+                f"{out} holds baselines of another config (key '{changed}' differs): give another ", Setting.RUN_DIR
+            )
     write_config(out, mapping)
     manifest = read_manifest(out)
     for method in methods:
@@ -118,8 +120,10 @@ def train_baselines(
         if method in manifest and (out / manifest[method]["file"]).is_file():
             if manifest[method].get("timesteps") != budget:
                 raise UserError(
-                    f"{out} holds {method} trained with --timesteps {manifest[method].get('timesteps', '(unrecorded)')}"
-                    f", not {budget}: give another --out"
+                    f"{out} holds {method} trained with ",
+                    Setting.TIMESTEPS,
+                    f" {manifest[method].get('timesteps', '(unrecorded)')}, not {budget}: give another ",
+                    Setting.RUN_DIR,
                 )
             print(f"{method}: already in {out}, kept")
             continue

@@ -21,7 +21,7 @@ from torch.func import functional_call
 from rlmaml.core.functional import Params
 from rlmaml.envs.protocol import Task
 from rlmaml.envs.task_wrappers import TaskWrapper
-from rlmaml.errors import UserError
+from rlmaml.errors import Setting, UserError
 from rlmaml.rl.environments import make_env
 from rlmaml.runs.checkpoint import atomic_write
 from rlmaml.runs.config_types import RLConfig
@@ -58,8 +58,9 @@ def check_rendering(config: RLConfig) -> None:
     except Exception as error:  # MuJoCo and PyOpenGL raise several kinds when no context can be made
         backend = os.environ.get("MUJOCO_GL", "glfw")
         raise UserError(
-            f"--video: cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
-            "install libegl1 libegl-mesa0 libgl1 and set MUJOCO_GL=egl"
+            Setting.VIDEO,
+            f": cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
+            "install libegl1 libegl-mesa0 libgl1 and set MUJOCO_GL=egl",
         ) from None
     finally:
         env.close()

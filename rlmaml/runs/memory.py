@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlmaml.errors import UserError
+from rlmaml.errors import MessagePart, Setting, UserError
 from rlmaml.runs.config_schema import shown
 from rlmaml.runs.config_types import ClassificationConfig, Config, RLConfig, SinusoidConfig
 
@@ -48,7 +48,7 @@ class Part:
     """One term of an estimate and what to lower to shrink it."""
 
     bytes: int
-    lower: tuple[str, ...]
+    lower: tuple[MessagePart, ...]  # config keys, or the settings of the command
 
 
 def available_memory() -> int:
@@ -96,10 +96,16 @@ def rl_parts(config: RLConfig, obs_dim: int, act_dim: int, tasks: int, steps: in
     ]
 
 
-def rl_sizes(config: RLConfig, obs_dim: int, act_dim: int, tasks: str, steps: str) -> str:
+Sizes = tuple[MessagePart, ...]  # a message's words on the sizes, some of them settings
+
+
+def rl_sizes(config: RLConfig, obs_dim: int, act_dim: int, tasks: Sizes, steps: Sizes) -> Sizes:
     return (
-        f"{tasks} x fast_batch_size={config.fast_batch_size} x horizon={config.horizon} env steps of "
-        f"{obs_dim} observation and {act_dim} action numbers, {steps}, hidden_sizes={shown(list(config.hidden_sizes))}"
+        *tasks,
+        f" x fast_batch_size={config.fast_batch_size} x horizon={config.horizon} env steps of "
+        f"{obs_dim} observation and {act_dim} action numbers, ",
+        *steps,
+        f", hidden_sizes={shown(list(config.hidden_sizes))}",
     )
 
 
@@ -160,17 +166,19 @@ def supervised_parts(
     ]
 
 
-def supervised_sizes(config: SinusoidConfig | ClassificationConfig, tasks: str, steps: str) -> str:
+def supervised_sizes(config: SinusoidConfig | ClassificationConfig, tasks: Sizes, steps: Sizes) -> Sizes:
     shots = f"(shots={config.shots} + query_shots={config.query_shots})"
     if isinstance(config, SinusoidConfig):
-        return f"{tasks} x {shots} points, {steps}, hidden_sizes={shown(list(config.hidden_sizes))}"
+        return (*tasks, f" x {shots} points, ", *steps, f", hidden_sizes={shown(list(config.hidden_sizes))}")
     return (
-        f"{tasks} x ways={config.ways} x {shots} images of image_size={config.image_size} x "
-        f"{config.channels} channel(s), {steps}, filters={config.filters} x conv_blocks={config.conv_blocks}"
+        *tasks,
+        f" x ways={config.ways} x {shots} images of image_size={config.image_size} x {config.channels} channel(s), ",
+        *steps,
+        f", filters={config.filters} x conv_blocks={config.conv_blocks}",
     )
 
 
-def refuse_beyond(parts: list[Part], what: str, sizes: str, lower: tuple[str, ...] | None = None) -> None:
+def refuse_beyond(parts: list[Part], what: str, sizes: Sizes, lower: tuple[MessagePart, ...] | None = None) -> None:
     """UserError with the estimate and the machine's memory if BASE + the parts exceed what the
     machine has available; `lower` (default: the largest part's keys) says what to reduce."""
     needed = BASE + sum(part.bytes for part in parts)
@@ -178,10 +186,14 @@ def refuse_beyond(parts: list[Part], what: str, sizes: str, lower: tuple[str, ..
     if needed <= available:
         return
     keys = lower or max(parts, key=lambda part: part.bytes).lower
-    advice = ", ".join(keys[:-1]) + f" or {keys[-1]}" if len(keys) > 1 else keys[0]
+    advice: list[MessagePart] = []
+    for position, key in enumerate(keys):
+        advice += [", " if 0 < position < len(keys) - 1 else " or " if position else "", key]
     raise UserError(
-        f"{what} needs about {format_bytes(needed)} of memory ({sizes}); this machine has "
-        f"{format_bytes(available)} available: lower {advice}"
+        f"{what} needs about {format_bytes(needed)} of memory (",
+        *sizes,
+        f"); this machine has {format_bytes(available)} available: lower ",
+        *advice,
     )
 
 
@@ -196,7 +208,7 @@ def env_dims(config: RLConfig) -> tuple[int, int]:
 def check_training(config: Config) -> None:
     """Refuse a config whose meta-training cannot fit in the machine's available memory."""
     tasks, steps = config.meta_batch_size, config.num_steps
-    task_text, steps_text = f"meta_batch_size={tasks} tasks", f"num_steps={steps}"
+    task_text, steps_text = (f"meta_batch_size={tasks} tasks",), (f"num_steps={steps}",)
     if not isinstance(config, RLConfig):
         parts = supervised_parts(config, tasks, steps, training=True)
         refuse_beyond(parts, "this config", supervised_sizes(config, task_text, steps_text))
@@ -211,8 +223,8 @@ def check_adaptation(config: RLConfig, num_tasks: int, steps: int) -> None:
     `steps` steps (all tasks at once, every step's episodes kept) beyond the available memory."""
     obs_dim, act_dim = env_dims(config)
     parts = rl_parts(config, obs_dim, act_dim, num_tasks, steps, training=False)
-    sizes = rl_sizes(config, obs_dim, act_dim, f"--num-tasks={num_tasks}", f"--steps={steps}")
-    refuse_beyond(parts, "this adaptation", sizes, ("--num-tasks", "--steps"))
+    sizes = rl_sizes(config, obs_dim, act_dim, (Setting.NUM_TASKS, f"={num_tasks}"), (Setting.STEPS, f"={steps}"))
+    refuse_beyond(parts, "this adaptation", sizes, (Setting.NUM_TASKS, Setting.STEPS))
 
 
 def check_evaluation(config: SinusoidConfig | ClassificationConfig, num_tasks: int, steps: int | None) -> None:
@@ -222,7 +234,11 @@ def check_evaluation(config: SinusoidConfig | ClassificationConfig, num_tasks: i
     steps = config.eval_steps if steps is None else steps
     chunk = min(num_tasks, config.meta_batch_size)
     # a float64 score per task and step, and a small tensor per meta-batch and step
-    scores = Part(8 * (steps + 1) * num_tasks + 200 * (steps + 1) * -(-num_tasks // chunk), ("--num-tasks", "--steps"))
+    scores = Part(
+        8 * (steps + 1) * num_tasks + 200 * (steps + 1) * -(-num_tasks // chunk), (Setting.NUM_TASKS, Setting.STEPS)
+    )
     parts = [*supervised_parts(config, chunk, steps, training=False), scores]
-    sizes = supervised_sizes(config, f"{chunk} tasks at a time of --num-tasks={num_tasks}", f"--steps={steps}")
+    sizes = supervised_sizes(
+        config, (f"{chunk} tasks at a time of ", Setting.NUM_TASKS, f"={num_tasks}"), (Setting.STEPS, f"={steps}")
+    )
     refuse_beyond(parts, "this evaluation", sizes)
