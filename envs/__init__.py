@@ -1,9 +1,14 @@
 """Task-distribution environments of rlmaml, registered under the Gymnasium namespace `rlmaml/`.
 
-Installed as `rlmaml.envs`; depends on gymnasium, mujoco and numpy only, never on torch.
+Installed as `rlmaml.envs`; depends on gymnasium, mujoco and numpy only, never on torch. Every
+env implements the task protocol of `protocol` (`TaskEnv`, `TaskVectorEnv`).
 """
 
 from gymnasium.envs.registration import register, registry
+
+from .protocol import Task, TaskEnv, TaskVectorEnv
+
+__all__ = ["Task", "TaskEnv", "TaskVectorEnv"]
 
 
 def _register(name: str, module: str, env_class: str, vector_class: str, max_episode_steps: int) -> None:

@@ -41,13 +41,17 @@ class Ant(Robot):
 
     def build_model(self) -> mujoco.MjModel:
         root = ET.parse(self.model_path()).getroot()
-        bodies = list(root.find("worldbody").iter("body"))  # document order = MuJoCo body ids 1..
-        for i, body in enumerate(bodies, start=1):
-            body.set("name", body.get("name") or f"rlmaml_body{i}")
+        worldbody = root.find("worldbody")
+        if worldbody is None:
+            raise ValueError(f"{self.model_path()} has no worldbody")
+        bodies = list(worldbody.iter("body"))  # document order = MuJoCo body ids 1..
+        names = [body.get("name") or f"rlmaml_body{i}" for i, body in enumerate(bodies, start=1)]
+        for body, name in zip(bodies, names, strict=True):
+            body.set("name", name)
         sensors = ET.SubElement(root, "sensor")
-        ET.SubElement(sensors, "subtreecom", body=bodies[0].get("name"))
-        for body in bodies:
-            ET.SubElement(sensors, "contact", body1=body.get("name"), data="force torque pos", reduce="netforce")
+        ET.SubElement(sensors, "subtreecom", body=names[0])
+        for name in names:
+            ET.SubElement(sensors, "contact", body1=name, data="force torque pos", reduce="netforce")
         return mujoco.MjModel.from_xml_string(ET.tostring(root, encoding="unicode"))
 
     def contact_forces(self, sensordata: np.ndarray) -> np.ndarray:
@@ -58,11 +62,13 @@ class Ant(Robot):
         force, torque, point = wrench[..., 0:3], wrench[..., 3:6], wrench[..., 6:9]
         # the sensor reports the wrench on the other body (the floor) at `point`
         cfrc = np.concatenate((torque + np.cross(point - com, force), force), axis=2)
-        return np.clip(-cfrc, -1.0, 1.0).reshape(n, cfrc.shape[1] * 6)
+        contact: np.ndarray = np.clip(-cfrc, -1.0, 1.0).reshape(n, cfrc.shape[1] * 6)
+        return contact
 
     def reward(self, action: np.ndarray, contact: np.ndarray) -> np.ndarray:
         contact_cost = self.contact_cost_weight * np.sum(contact * contact, axis=1)
-        return super().reward(action, contact) - contact_cost + self.survive_reward
+        reward: np.ndarray = super().reward(action, contact) - contact_cost + self.survive_reward
+        return reward
 
     def healthy(self, qpos: np.ndarray) -> np.ndarray:
         low, high = self.healthy_z_range

@@ -28,9 +28,10 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from .locomotion_tasks import TaskFamily
+from .protocol import Task
 from .robots import Robot
-from .rollout_vector_env import RolloutVectorEnv
-from .tasks import Task, check_task_count
+from .rollout_vector_env import PhysicsStep, RolloutVectorEnv, StepArrays
+from .tasks import check_task_count
 
 # Bounds of the physics kwargs an env_kwargs may set (defaults 5 and 0.1): past them a step is
 # minutes of simulated time, or the start pose is noise; 0, negative or NaN values fail inside
@@ -92,7 +93,7 @@ def end_failed_physics(
 ) -> np.ndarray:
     """The sub-envs whose physics failed (diverged, or a non-finite reward or observation),
     in place: zero observation, reward and velocity, and terminated."""
-    nonfinite = diverged | ~np.isfinite(reward) | ~np.isfinite(observation).all(axis=1)
+    nonfinite: np.ndarray = diverged | ~np.isfinite(reward) | ~np.isfinite(observation).all(axis=1)
     if nonfinite.any():
         observation[nonfinite] = 0.0
         reward[nonfinite] = 0.0
@@ -115,7 +116,7 @@ class LocomotionEnv(MujocoEnv):
     which contact dynamics amplify over an episode (~1e-9 after 50 steps, ~1e-1 after 200).
     """
 
-    metadata = {"render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]}
+    metadata = {"render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self, robot: Robot, tasks: TaskFamily, frame_skip: int = 5, reset_noise_scale: float = 0.1, **kwargs: Any
@@ -153,7 +154,8 @@ class LocomotionEnv(MujocoEnv):
     def get_task(self) -> Task:
         return self.tasks.task(self._parameters)
 
-    def step(self, action):
+    # MujocoEnv.step declares np.float64 reward and info values: narrower than gym.Env.step and Gymnasium's v5 envs
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:  # type: ignore[override]
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         x_before = self.data.qpos[0]
         warnings_before = self.data.warning.number.sum()
@@ -179,15 +181,15 @@ class LocomotionEnv(MujocoEnv):
             "task": self.get_task(),
         }
         if self.render_mode == "human":
-            self.render()
+            self.render()  # type: ignore[no-untyped-call]  # gymnasium leaves MujocoEnv.render unannotated
         return out.observation[0], float(out.reward[0]), bool(out.terminated[0]), False, info
 
     def reset_model(self) -> np.ndarray:
         scale = self._reset_noise_scale
         qpos = self.init_qpos + self.np_random.uniform(low=-scale, high=scale, size=self.model.nq)
         qvel = self.init_qvel + scale * self.np_random.standard_normal(self.model.nv)
-        self.set_state(qpos, qvel)
-        return reset_observation(self.robot, self.data.qpos[None], self.data.qvel[None], self.model.nsensordata)[0]
+        self.set_state(qpos, qvel)  # type: ignore[no-untyped-call]  # gymnasium leaves MujocoEnv.set_state unannotated
+        return reset_observation(self.robot, self.data.qpos[None], self.data.qvel[None], self.model.nsensordata)[0, :]
 
     def _get_reset_info(self) -> dict[str, Any]:
         return {"x_position": float(self.data.qpos[0]), "task": self.get_task()}
@@ -229,18 +231,18 @@ class LocomotionVectorEnv(RolloutVectorEnv):
     def get_tasks(self) -> list[Task]:
         return [self.tasks.task(p) for p in self._parameters]
 
-    def _evaluate(self, rows, before, after, sensordata, actions, diverged):
+    def _evaluate(self, step: PhysicsStep) -> StepArrays:
         out = evaluate_step(
             self.robot,
             self.tasks,
-            self._parameters[rows],
-            self._qpos_of(before)[:, 0],
-            self._qpos_of(after),
-            self._qvel_of(after),
-            sensordata,
-            actions,
+            self._parameters[step.rows],
+            self._qpos_of(step.before)[:, 0],
+            self._qpos_of(step.after),
+            self._qvel_of(step.after),
+            step.sensordata,
+            step.actions,
             self.dt,
-            diverged,
+            step.diverged,
         )
         return out.observation, out.reward, out.terminated, {"x_velocity": out.x_velocity, "nonfinite": out.nonfinite}
 

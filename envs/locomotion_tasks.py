@@ -10,7 +10,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .tasks import Task, finite_scalar, make_rng, sampling_range, vector_in_range
+from .protocol import Task
+from .tasks import finite_scalar, make_rng, sampling_range, vector_in_range
 
 
 class TaskFamily(ABC):
@@ -71,7 +72,8 @@ class VelocityTasks(_UniformTasks):
         return {self.field: float(parameters[0])}
 
     def reward(self, parameters: np.ndarray, x_velocity: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-        return self.bonus - np.abs(x_velocity - parameters[:, 0])
+        reward: np.ndarray = self.bonus - np.abs(x_velocity - parameters[:, 0])
+        return reward
 
 
 class GoalTasks(_UniformTasks):
@@ -90,7 +92,8 @@ class GoalTasks(_UniformTasks):
         return {self.field: [float(x) for x in parameters]}
 
     def reward(self, parameters: np.ndarray, x_velocity: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-        return self.bonus - np.sum(np.abs(qpos[:, :2] - parameters), axis=1)
+        reward: np.ndarray = self.bonus - np.sum(np.abs(qpos[:, :2] - parameters), axis=1)
+        return reward
 
 
 class DirectionTasks(TaskFamily):
@@ -114,4 +117,5 @@ class DirectionTasks(TaskFamily):
         return {self.field: int(parameters[0])}
 
     def reward(self, parameters: np.ndarray, x_velocity: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-        return parameters[:, 0] * x_velocity
+        reward: np.ndarray = parameters[:, 0] * x_velocity
+        return reward

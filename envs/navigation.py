@@ -8,6 +8,7 @@ A task is `{"goal": [gx, gy]}`, sampled uniformly from [goal_low, goal_high]^2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -16,7 +17,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
-from .tasks import MAX_MAGNITUDE, Task, check_task_count, make_rng, sampling_range, vector_in_range
+from .protocol import Task
+from .tasks import MAX_MAGNITUDE, check_task_count, make_rng, sampling_range, vector_in_range
 
 
 def motion_settings(max_action: float, goal_tolerance: float) -> tuple[float, float]:
@@ -49,7 +51,7 @@ class NavigationTasks:
 class Navigation2DEnv(gym.Env):
     """Single 2D-navigation env; see the module docstring for the dynamics."""
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -74,12 +76,14 @@ class Navigation2DEnv(gym.Env):
     def get_task(self) -> Task:
         return {"goal": self._goal.tolist()}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._position = np.zeros(2)
         return self._position.astype(np.float32), {"task": self.get_task()}
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         move = np.clip(np.asarray(action, dtype=np.float64), -self.max_action, self.max_action)
         self._position = self._position + move
         offset = self._position - self._goal
@@ -97,7 +101,7 @@ class Navigation2DVectorEnv(VectorEnv):
     with a reset_mask. Matches N single envs step for step.
     """
 
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -128,7 +132,7 @@ class Navigation2DVectorEnv(VectorEnv):
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
-    def set_tasks(self, tasks: list[Task]) -> None:
+    def set_tasks(self, tasks: Sequence[Task]) -> None:
         """One task per sub-env, in order; each persists across resets."""
         check_task_count(tasks, self.num_envs)
         self._goals = np.stack([self.tasks.goal_of(t) for t in tasks])
@@ -136,7 +140,9 @@ class Navigation2DVectorEnv(VectorEnv):
     def get_tasks(self) -> list[Task]:
         return [{"goal": g.tolist()} for g in self._goals]
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts at the origin; options["reset_mask"] resets only some sub-envs."""
         mask = reset_mask(options, self.num_envs)
         if isinstance(seed, int) or seed is None:
@@ -147,7 +153,7 @@ class Navigation2DVectorEnv(VectorEnv):
         self._truncated[mask] = False
         return self._positions.astype(np.float32), {}
 
-    def step(self, actions):
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
         finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
         self._positions = np.where(finished[:, None], self._positions, self._positions + move)

@@ -32,6 +32,7 @@ from .locomotion import LocomotionEnv, LocomotionVectorEnv
 from .locomotion_tasks import DirectionTasks, GoalTasks, TaskFamily, VelocityTasks
 from .rllab_ant_model import BAD_VALUE, INIT_QPOS, QPOS_NOISE, QVEL_NOISE, Readings, build_model, evaluate_step, observe
 from .robots import Robot
+from .rollout_vector_env import PhysicsStep, StepArrays
 
 
 class RllabAnt(Robot):
@@ -43,7 +44,7 @@ class RllabAnt(Robot):
         return build_model()
 
     def observation_size(self, model: mujoco.MjModel) -> int:
-        return model.nq + model.nv + 6 * model.nbody + 12
+        return int(model.nq + model.nv + 6 * model.nbody + 12)  # mujoco is untyped
 
 
 class RllabAntEnv(LocomotionEnv):
@@ -53,7 +54,8 @@ class RllabAntEnv(LocomotionEnv):
         super().__init__(RllabAnt(), tasks, frame_skip=1, **kwargs)
         self.init_qpos = INIT_QPOS.copy()
 
-    def step(self, action):
+    # as in LocomotionEnv.step: MujocoEnv.step's declared return is narrower than gym.Env.step's
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:  # type: ignore[override]
         action = np.clip(np.asarray(action, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         warnings_before = self.data.warning.number.sum()
         self.data.qacc_warmstart[:] = 0.0
@@ -80,15 +82,16 @@ class RllabAntEnv(LocomotionEnv):
             "task": self.get_task(),
         }
         if self.render_mode == "human":
-            self.render()
+            self.render()  # type: ignore[no-untyped-call]  # gymnasium leaves MujocoEnv.render unannotated
         return out.observation[0], float(out.reward[0]), bool(out.terminated[0]), False, info
 
     def reset_model(self) -> np.ndarray:
         qpos = self.init_qpos + QPOS_NOISE * self.np_random.standard_normal(self.model.nq)
         qvel = self.init_qvel + QVEL_NOISE * self.np_random.standard_normal(self.model.nv)
-        self.set_state(qpos, qvel)  # after mj_resetData: ctrl 0 and a cold solver, as rllab's reset with ctrl 0
+        # after mj_resetData: ctrl 0 and a cold solver, as rllab's reset with ctrl 0
+        self.set_state(qpos, qvel)  # type: ignore[no-untyped-call]  # gymnasium leaves MujocoEnv.set_state unannotated
         readings = Readings.from_sensors(self.data.sensordata[None])
-        return observe(self.data.qpos[None], self.data.qvel[None], readings)[0]
+        return observe(self.data.qpos[None], self.data.qvel[None], readings)[0, :]
 
 
 class RllabAntVectorEnv(LocomotionVectorEnv):
@@ -136,14 +139,16 @@ class RllabAntVectorEnv(LocomotionVectorEnv):
         rejected = self._readout_state[:count, 0, 0] < states[:, 0] + 0.5 * self.dt  # a reset state's clock
         return self._readout_sensors[:count, 0], rejected
 
-    def _evaluate(self, rows, before, after, sensordata, actions, diverged):
-        diverged = diverged | (after[:, 1:] == self._after_reset[1:]).all(axis=1)
+    def _evaluate(self, step: PhysicsStep) -> StepArrays:
+        after = step.after
+        diverged = step.diverged | (after[:, 1:] == self._after_reset[1:]).all(axis=1)
         if len(after) == 0:
             readings, rejected = np.zeros((0, self._readout_sensors.shape[2])), np.zeros(0, dtype=bool)
         else:
-            readings, rejected = self._read(after, actions)
+            readings, rejected = self._read(after, step.actions)
         qpos, qvel = self._qpos_of(after), self._qvel_of(after)
-        out = evaluate_step(self.tasks, self._parameters[rows], qpos, qvel, readings, actions, diverged | rejected)
+        parameters = self._parameters[step.rows]
+        out = evaluate_step(self.tasks, parameters, qpos, qvel, readings, step.actions, diverged | rejected)
         return out.observation, out.reward, out.terminated, {"x_velocity": out.com_velocity, "nonfinite": out.nonfinite}
 
     def _reset_observation(self, states: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ class Robot:
 
     def observation_size(self, model: mujoco.MjModel) -> int:
         contact = self.contact_forces(np.zeros((1, model.nsensordata)))
-        return self.observe(np.zeros((1, model.nq)), np.zeros((1, model.nv)), contact).shape[1]
+        return int(self.observe(np.zeros((1, model.nq)), np.zeros((1, model.nv)), contact).shape[1])
 
     def contact_forces(self, sensordata: np.ndarray) -> np.ndarray:
         """Contact features (N, k) from the sensor readings of a physics step; none by default."""
@@ -40,7 +40,8 @@ class Robot:
         return np.concatenate((qpos[:, self.excluded_qpos :], qvel, contact), axis=1)
 
     def reward(self, action: np.ndarray, contact: np.ndarray) -> np.ndarray:
-        return -self.ctrl_cost_weight * np.sum(action * action, axis=1)
+        reward: np.ndarray = -self.ctrl_cost_weight * np.sum(action * action, axis=1)
+        return reward
 
     def healthy(self, qpos: np.ndarray) -> np.ndarray:
         return np.ones(len(qpos), dtype=bool)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -25,6 +26,24 @@ from gymnasium.vector.utils import batch_space
 from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
 
 _FULLPHYSICS = mujoco.mjtState.mjSTATE_FULLPHYSICS
+
+
+# What `_evaluate` returns for the sub-envs of a step: observations, rewards, terminations and info arrays
+StepArrays = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class PhysicsStep:
+    """One env step of the sub-envs `rows` (all of them as a slice, or their indices), for `_evaluate`:
+    their states before and after (rows of the state array), the sensor readings of the last substep,
+    the clipped actions, and whether MuJoCo's checks stopped their physics early."""
+
+    rows: slice | np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    sensordata: np.ndarray
+    actions: np.ndarray
+    diverged: np.ndarray
 
 
 def default_threads() -> int:
@@ -49,7 +68,7 @@ class RolloutVectorEnv(VectorEnv):
     `step` sees physics failures without reading any MjData.
     """
 
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -106,16 +125,8 @@ class RolloutVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
 
     @abstractmethod
-    def _evaluate(
-        self,
-        rows: slice | np.ndarray,
-        before: np.ndarray,
-        after: np.ndarray,
-        sensordata: np.ndarray,
-        actions: np.ndarray,
-        diverged: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Observations, rewards, terminations and info arrays of the sub-envs `rows` for one step."""
+    def _evaluate(self, step: PhysicsStep) -> StepArrays:
+        """Observations, rewards, terminations and info arrays of the sub-envs `step.rows` for one step."""
 
     @abstractmethod
     def _reset_observation(self, states: np.ndarray) -> np.ndarray:
@@ -132,7 +143,9 @@ class RolloutVectorEnv(VectorEnv):
         self._state[:, self._qpos] = qpos
         self._state[:, self._qvel] = qvel
 
-    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset all sub-envs, or those in options["reset_mask"]; seed i (or seed + i for an
         int) seeds sub-env i, as in SyncVectorEnv."""
         mask = reset_mask(options, self.num_envs)
@@ -147,7 +160,7 @@ class RolloutVectorEnv(VectorEnv):
         if len(seeds) != self.num_envs:
             raise ValueError(f"reset needs one seed per sub-env: got {len(seeds)} seeds for {self.num_envs} envs")
         rows = np.flatnonzero(mask)
-        for i in rows:
+        for i in rows.tolist():
             if seeds[i] is not None:
                 self._rngs[i], _ = seeding.np_random(seeds[i])
         fresh = self._start_episodes(rows)
@@ -157,7 +170,10 @@ class RolloutVectorEnv(VectorEnv):
             self._observations[rows] = fresh
         return self._observations.copy(), {}
 
-    def step(self, actions):
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        observations = self._observations
+        if observations is None:
+            raise gym.error.ResetNeeded("reset the env before its first step")
         actions = np.clip(np.asarray(actions, dtype=np.float64), self._ctrl_low, self._ctrl_high)
         finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
         # only sub-envs within an episode go to the physics; a view (no copy) when that is all of them
@@ -179,12 +195,13 @@ class RolloutVectorEnv(VectorEnv):
             )
         after = self._trajectory[:count, -1]
         diverged = after[:, 0] < before[:, 0] + (self.frame_skip - 0.5) * self.model.opt.timestep
-        stepped = self._evaluate(rows, before, after, self._sensordata[:count, -1], actions[rows], diverged)
+        stepped = self._evaluate(
+            PhysicsStep(rows, before, after, self._sensordata[:count, -1], actions[rows], diverged)
+        )
         self._state[rows] = after
         self._elapsed[rows] += 1
 
         # sub-envs left out of the physics: finished ones repeat their end (DISABLED) or start anew (NEXT_STEP)
-        observations = self._observations
         rewards = np.zeros(self.num_envs)
         terminated = self._terminated & ~resetting
         truncated = self._truncated & ~resetting

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-Task = dict[str, Any]
+from .protocol import Task
 
 # What set_task accepts of a family sampled from [low, high]: that range widened by PROBE_WIDTHS
 # times its width either side. The MAML paper's code took any number, and a task a little outside
@@ -25,7 +24,7 @@ def make_rng(seed: int | Sequence[int] | None) -> np.random.Generator:
 
 def finite_vector(task: Task, field: str, size: int) -> np.ndarray:
     """`task[field]` as a float64 array of `size` finite numbers, else ValueError naming it."""
-    if not isinstance(task, dict) or field not in task:
+    if not isinstance(task, Mapping) or field not in task:
         raise ValueError(f"task must be a dict with the field '{field}', got {task!r}")
     try:
         value = np.asarray(task[field], dtype=np.float64).reshape(-1)

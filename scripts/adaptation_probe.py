@@ -23,7 +23,7 @@ from rlmaml.rl.distributions import gaussian_kl
 from rlmaml.rl.episodes import Episodes, masked_task_mean
 from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.rl.objectives import policy_outputs
-from rlmaml.runs.run_dir import load_trained_policy
+from rlmaml.rl.policy_io import load_trained_policy
 
 RLLAB_ENVS = 40  # the paper's evaluation stepped batch_size / horizon envs side by side ...
 RLLAB_STEPS = 4000  # ... until this many steps of finished episodes were in
@@ -67,7 +67,7 @@ def probe(
     config, policy, metadata = load_trained_policy(run_dir, checkpoint)
     result = adapt_and_measure(config, policy, num_tasks, len(lrs), seed, lrs, episodes)
     rows = []
-    for k, (statistic, batch) in enumerate(zip(result.returns, result.episodes)):
+    for k, (statistic, batch) in enumerate(zip(result.returns, result.episodes, strict=True)):
         lengths = batch.mask.sum(0)
         params = result.parameters[k]
         rows.append(
@@ -77,7 +77,7 @@ def probe(
                 "ci95": statistic.ci95,
                 "std": params["log_std"].exp().mean(0).tolist() if "log_std" in params else None,
                 "kl_of_next_step": step_kl(policy, params, result.parameters[k + 1], batch) if k < len(lrs) else None,
-                "ended_early": float((lengths < config["horizon"]).double().mean()),
+                "ended_early": float((lengths < config.horizon).double().mean()),
                 "mean_length": float(lengths.double().mean()),
                 "rllab_style_mean": rllab_style_mean(batch, seed),
             }
@@ -86,7 +86,7 @@ def probe(
         "run_dir": str(run_dir),
         "iterations": metadata.get("iterations_done"),
         "step_sizes": lrs,
-        "episodes": episodes or config["fast_batch_size"],
+        "episodes": episodes or config.fast_batch_size,
         "num_tasks": num_tasks,
         "seed": seed,
         "steps": rows,

@@ -4,7 +4,7 @@ of the physics (the sampler's env, autoreset disabled) against stepping all of t
 
 An untrained Ant policy jumps or falls out of its healthy heights within about 60 of 200
 steps, so most of the physics of a full batch is spent on episodes that already ended.
-Both samplers draw the same episodes (tests/test_seeding.py checks they are identical);
+Both samplers draw the same episodes (tests/core/test_seeding.py checks they are identical);
 repeats alternate between them, and the figures are medians.
 
     python scripts/bench_early_endings.py [ant-dir] [--tasks 40] [--repeats 3]
@@ -17,11 +17,11 @@ import os
 import statistics
 import time
 
-from rlmaml.cli import count
-from rlmaml.runs.config import load_config
-from rlmaml.rl.environments import make_vector_env
+from rlmaml.cli.options import count
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
-from rlmaml.rl.metalearner import seed_keys
+from rlmaml.core.seeding import seed_keys
+from rlmaml.rl.api import load_rl_config
+from rlmaml.rl.environments import make_vector_env
 from rlmaml.rl.experiment import RLExperiment
 
 
@@ -32,20 +32,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=count(1), default=3)
     args = parser.parse_args()
 
-    config = load_config(args.config, [])
+    config = load_rl_config(args.config)
     experiment = RLExperiment(config)
     sampler, policy = experiment.sampler, experiment.policy
     tasks = sampler.task_distribution.sample_tasks(args.tasks, seed=0)
     params = detach(expand_to_tasks(parameters_of(policy), args.tasks))
-    num_envs = args.tasks * config["fast_batch_size"]
+    num_envs = args.tasks * config.fast_batch_size
     skipping = sampler.env_for(args.tasks)
     stepping_all = make_vector_env(
-        config["env"],
-        num_envs,
-        config["horizon"],
-        config["env_kwargs"],
-        config["observe_task"],
-        config["normalize_actions"],
+        config.env, num_envs, config.horizon, config.env_kwargs, config.observe_task, config.normalize_actions
     )
 
     seconds: dict[str, list[float]] = {"skip finished": [], "step all": []}
@@ -54,13 +49,13 @@ def main() -> None:
         for name, env in (("skip finished", skipping), ("step all", stepping_all)):
             sampler._envs[args.tasks] = env
             start = time.perf_counter()
-            keys = seed_keys(config["seed"], repeat, range(args.tasks), 0)
+            keys = seed_keys(config.seed, repeat, range(args.tasks), 0)
             episodes = sampler.sample(policy, params, tasks, keys)  # sample runs without autograd
             seconds[name].append(time.perf_counter() - start)
             kept = int(episodes.mask.sum())
 
-    total = num_envs * config["horizon"]
-    print(f"{config['env']}: {args.tasks} tasks x {config['fast_batch_size']} episodes x {config['horizon']} steps")
+    total = num_envs * config.horizon
+    print(f"{config.env}: {args.tasks} tasks x {config.fast_batch_size} episodes x {config.horizon} steps")
     print(f"  env steps kept (inside episodes): {kept:,} of {total:,} ({kept / total:.0%}), last repeat")
     for name, values in seconds.items():
         spread = ", ".join(f"{v:.1f}" for v in values)

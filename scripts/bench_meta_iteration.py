@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from rlmaml.cli import count
-from rlmaml.runs.config import load_config
+from rlmaml.cli.options import count
+from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.experiment import RLExperiment
 
 REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-RL, 2 cores, median of 60
@@ -30,13 +30,13 @@ def main() -> None:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
 
-    config = load_config(args.config, args.set)
+    config = load_rl_config(args.config, args.set)
     experiment = RLExperiment(config)
     print(
-        f"{args.config}: {config['meta_batch_size']} tasks x {config['fast_batch_size']} episodes x "
-        f"{config['horizon']} steps, {config['num_steps']} inner step(s), first_order={config['first_order']}, "
-        f"cg_iters={config['cg_iters']}, cg_subsample={config['cg_subsample']} "
-        f"({'exact curvature' if config['cg_subsample'] == 1.0 else 'subsampled curvature'}), "
+        f"{args.config}: {config.meta_batch_size} tasks x {config.fast_batch_size} episodes x "
+        f"{config.horizon} steps, {config.num_steps} inner step(s), first_order={config.first_order}, "
+        f"cg_iters={config.cg_iters}, cg_subsample={config.cg_subsample} "
+        f"({'exact curvature' if config.cg_subsample == 1.0 else 'subsampled curvature'}), "
         f"torch threads={torch.get_num_threads()}"
     )
     columns = ("total", "time_sampling", "time_adaptation", "time_meta_update")

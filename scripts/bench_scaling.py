@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import shlex
 import statistics
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rlmaml.cli import count
+from rlmaml.cli.options import count
 
 
 def launch_command(config: str, processes: int, iterations: int, overrides: list[str], out: Path) -> list[str]:
@@ -36,7 +37,7 @@ def launch_command(config: str, processes: int, iterations: int, overrides: list
 def seconds_per_iteration(run_dir: Path) -> float:
     with (run_dir / "progress.csv").open() as f:
         wall = [float(row["wall_time"]) for row in csv.DictReader(f)]
-    return statistics.median(b - a for a, b in zip(wall[:-1], wall[1:]))
+    return statistics.median(b - a for a, b in itertools.pairwise(wall))
 
 
 def measure(config: str, processes: int, threads: int, iterations: int, overrides: list[str], root: Path) -> float:

@@ -20,14 +20,15 @@ from pathlib import Path
 
 import torch
 
-from rlmaml.runs.config import load_config
+from rlmaml.runs.config import load_config, typed_config
+from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 SHARED_OMNIGLOT = Path(__file__).resolve().parents[2] / "shared/data/omniglot"
 PAPER_ITERATIONS = 60_000
 
 
-def seconds_per_iteration(config: dict, iterations: int) -> tuple[float, float]:
+def seconds_per_iteration(config: SinusoidConfig | ClassificationConfig, iterations: int) -> tuple[float, float]:
     """Median seconds of a batched and of a looped meta-iteration."""
     batched, looped = SupervisedExperiment(config), SupervisedExperiment(config)
     times: dict[bool, list[float]] = {False: [], True: []}
@@ -54,11 +55,11 @@ def main() -> None:
     )
     print(f"{'config':<15} {'tasks':>5} {'batched it/s':>13} {'loop it/s':>10} {'speed-up':>9}")
     for name, overrides in (("sinusoid", []), ("omniglot-5w1s", [f"data_dir={args.data_dir}"])):
-        config = load_config(name, overrides)
+        config = typed_config(load_config(name, overrides))
+        assert isinstance(config, (SinusoidConfig, ClassificationConfig))
         batched, looped = seconds_per_iteration(config, args.iterations)
         print(
-            f"{name:<15} {config['meta_batch_size']:>5} {1 / batched:>13.1f} {1 / looped:>10.1f} "
-            f"{looped / batched:>8.2f}x"
+            f"{name:<15} {config.meta_batch_size:>5} {1 / batched:>13.1f} {1 / looped:>10.1f} {looped / batched:>8.2f}x"
         )
         if name == "omniglot-5w1s":
             hours = PAPER_ITERATIONS * batched / 3600

@@ -1,12 +1,24 @@
+from dataclasses import replace
+from typing import Any
+
 import pytest
 import torch
 
+from rlmaml.core.functional import expand_to_tasks, parameters_of
 from rlmaml.rl.advantages import compute_advantages
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import Episodes
-from rlmaml.core.functional import expand_to_tasks, parameters_of
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.config_types import RLConfig
+
+
+def rl_config(name: str = "navigation2d", *overrides: str, **changes: Any) -> RLConfig:
+    """A packaged meta-RL config with `key=value` overrides (as --set gives them) and fields
+    replaced, checked as every config is."""
+    from rlmaml.rl.api import load_rl_config
+
+    return replace(load_rl_config(name, overrides), **changes)
 
 
 def sample_fixed_episodes(model, tasks, stage: int, episodes_per_task: int = 4, horizon: int = 8) -> Episodes:

@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from rlmaml.runs.config import load_config
+from rlmaml.runs.config import load_config, typed_config
+from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig, SupervisedConfig
 
 OMNIGLOT = Path(__file__).resolve().parents[2] / "shared/data/omniglot"
 requires_omniglot = pytest.mark.skipif(
@@ -19,9 +20,11 @@ requires_omniglot = pytest.mark.skipif(
 )
 
 
-def config_of(name: str, **overrides: Any) -> dict[str, Any]:
-    """A packaged config with keys replaced, checked against its schema."""
-    return load_config(name, [f"{key}={value}" for key, value in overrides.items()])
+def config_of(name: str, **overrides: Any) -> SinusoidConfig | ClassificationConfig:
+    """A packaged supervised config with keys replaced, checked against its schema."""
+    config = typed_config(load_config(name, [f"{key}={value}" for key, value in overrides.items()]))
+    assert isinstance(config, SupervisedConfig), name
+    return config
 
 
 def write_image_folder(root: Path, classes: int, images: int, nested: bool = False) -> Path:

@@ -20,7 +20,7 @@ def gradient_step(params: Params, loss: torch.Tensor, lr: StepSize, first_order:
     names = list(params)
     grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=not first_order, allow_unused=True)
     stepped = {}
-    for name, grad in zip(names, grads):
+    for name, grad in zip(names, grads, strict=True):
         if grad is None:
             stepped[name] = params[name]
             continue

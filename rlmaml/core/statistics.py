@@ -7,9 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Evaluation draws its tasks and episodes from a stream no training iteration uses.
-EVALUATION_ITERATION = 2**31 - 1
-
 
 @dataclass
 class StepStatistic:
@@ -27,3 +24,8 @@ def mean_and_ci95(values: np.ndarray) -> tuple[float, float]:
         return float(values.mean()), float("nan")  # written as null in JSON
     with np.errstate(invalid="ignore", over="ignore"):  # an infinite value gives inf or nan, said as such
         return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN or infinity: a value that is not finite is written as null."""
+    return value if math.isfinite(value) else None

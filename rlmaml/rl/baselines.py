@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,40 +22,41 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.runs.config import is_supervised
+from rlmaml.errors import Setting, UserError
 from rlmaml.rl.environments import make_env
-from rlmaml.errors import UserError
 from rlmaml.rl.export import save_atomically
-from rlmaml.runs.run_dir import read_run_config, write_config
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
 from rlmaml.rl.sb3_file import read_ppo_policy
+from rlmaml.runs.checkpoint import atomic_write
+from rlmaml.runs.config import typed_config
+from rlmaml.runs.config_types import RLConfig
+from rlmaml.runs.run_dir import read_run_config, write_config
 
 METHODS = ("random", "pretrained", "oracle")
 MANIFEST = "baselines.json"
 
 
-def method_config(config: dict[str, Any], method: str) -> dict[str, Any]:
+def method_config(config: RLConfig, method: str) -> RLConfig:
     """The config a method is trained and adapted with: only the oracle sees the task."""
-    return {**config, "observe_task": method == "oracle"}
+    return replace(config, observe_task=method == "oracle")
 
 
-def task_randomised_envs(config: dict[str, Any], num_envs: int) -> DummyVecEnv:
+def task_randomised_envs(config: RLConfig, num_envs: int) -> DummyVecEnv:
     """`num_envs` copies of the config's env, each drawing a new task every episode (PPO's
     seed seeds env i with seed + i, and with it env i's stream of tasks)."""
     return DummyVecEnv([lambda: Monitor(make_env(config, new_task_each_episode=True)) for _ in range(num_envs)])
 
 
-def train_method(config: dict[str, Any], method: str, timesteps: int, num_envs: int, verbose: int) -> PPO:
+def train_method(config: RLConfig, method: str, timesteps: int, num_envs: int, verbose: int) -> PPO:
     """PPO with SB3's defaults, the run's network and discount; `random` is returned untrained."""
     envs = task_randomised_envs(method_config(config, method), num_envs)
     try:
         model = PPO(
             "MlpPolicy",
             envs,
-            gamma=config["gamma"],
-            policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]),
-            seed=config["seed"],
+            gamma=config.gamma,
+            policy_kwargs=sb3_policy_kwargs(config.hidden_sizes, config.activation),
+            seed=config.seed,
             device="cpu",
             verbose=verbose,
         )
@@ -99,24 +101,29 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 
 def train_baselines(
-    config: dict[str, Any], out: Path, methods: tuple[str, ...], timesteps: int, num_envs: int, verbose: int
+    config: RLConfig, out: Path, methods: tuple[str, ...], timesteps: int, num_envs: int, verbose: int
 ) -> dict[str, Any]:
     """Train the methods not yet in `out` (so an interrupted call continues) into `out`;
     a method already there with another PPO budget is an error, not silently kept."""
+    mapping = config.to_mapping()  # what config.yaml holds
     if (out / "config.yaml").is_file():
         saved = read_run_config(out)
-        if saved != config:
-            changed = next(key for key in config if saved.get(key) != config[key])
-            raise UserError(f"{out} holds baselines of another config (key '{changed}' differs): give another --out")
-    write_config(out, config)
+        if saved != mapping:
+            changed = next(key for key in mapping if saved.get(key) != mapping[key])
+            raise UserError(
+                f"{out} holds baselines of another config (key '{changed}' differs): give another ", Setting.RUN_DIR
+            )
+    write_config(out, mapping)
     manifest = read_manifest(out)
     for method in methods:
         budget = 0 if method == "random" else timesteps
         if method in manifest and (out / manifest[method]["file"]).is_file():
             if manifest[method].get("timesteps") != budget:
                 raise UserError(
-                    f"{out} holds {method} trained with --timesteps {manifest[method].get('timesteps', '(unrecorded)')}"
-                    f", not {budget}: give another --out"
+                    f"{out} holds {method} trained with ",
+                    Setting.TIMESTEPS,
+                    f" {manifest[method].get('timesteps', '(unrecorded)')}, not {budget}: give another ",
+                    Setting.RUN_DIR,
                 )
             print(f"{method}: already in {out}, kept")
             continue
@@ -129,24 +136,28 @@ def train_baselines(
             "env_steps": int(model.num_timesteps),
             "wall_time": time.perf_counter() - start,
         }
-        text = json.dumps(manifest, indent=2)
-        atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(text))
+        write_manifest(out, manifest)
         print(f"{method}: {model.num_timesteps} env steps in {manifest[method]['wall_time']:.0f} s")
     return manifest
 
 
-def read_baselines(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2)
+    atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(text))
+
+
+def read_baselines(out: Path) -> tuple[RLConfig, dict[str, Any]]:
     """(config, manifest) of a baselines directory, checked; no SB3 file is read yet."""
     manifest = read_manifest(out)
     if not manifest:
         raise UserError(f"no {MANIFEST} in {out}: train baselines with `rlmaml baselines CONFIG --out {out}`")
-    config = read_run_config(out)
-    if is_supervised(config):
-        raise UserError(f"{out}/config.yaml is a supervised config ({config['mode']}), not one of baselines")
+    config = typed_config(read_run_config(out))
+    if not isinstance(config, RLConfig):
+        raise UserError(f"{out}/config.yaml is a supervised config ({config.mode}), not one of baselines")
     return config, manifest
 
 
-def load_policies(out: Path, config: dict[str, Any], manifest: dict[str, Any]) -> dict[str, SB3GaussianPolicy]:
+def load_policies(out: Path, config: RLConfig, manifest: dict[str, Any]) -> dict[str, SB3GaussianPolicy]:
     """Each method's policy, rebuilt from `config` (the oracle's observes the task)."""
     return {
         method: read_ppo_policy(out / entry["file"], method_config(config, method))
@@ -154,7 +165,7 @@ def load_policies(out: Path, config: dict[str, Any], manifest: dict[str, Any]) -
     }
 
 
-def load_baselines(out: Path) -> tuple[dict[str, Any], dict[str, SB3GaussianPolicy], dict[str, Any]]:
+def load_baselines(out: Path) -> tuple[RLConfig, dict[str, SB3GaussianPolicy], dict[str, Any]]:
     """(config, policy per method, manifest) of a baselines directory."""
     config, manifest = read_baselines(out)
     return config, load_policies(out, config, manifest), manifest

@@ -4,32 +4,34 @@ and episode seeds, as a table of return per gradient step and a figure like the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from torch import nn
 
-from rlmaml.rl.baselines import load_policies, method_config, read_baselines
-from rlmaml.errors import UserError
-from rlmaml.rl.evaluation import adapt_and_measure
 from rlmaml.core.statistics import StepStatistic
+from rlmaml.errors import UserError
+from rlmaml.rl.baselines import load_policies, method_config, read_baselines
+from rlmaml.rl.evaluation import adapt_and_measure
+from rlmaml.runs.config_types import RLConfig
 
 # Keys that must agree between a MAML run and its baselines for the comparison to be fair.
 SHARED_KEYS = ("env", "env_kwargs", "horizon", "normalize_actions")
 
 
 def methods_to_compare(
-    run_config: dict[str, Any], policy: nn.Module, baseline_dirs: list[Path]
-) -> dict[str, tuple[dict[str, Any], nn.Module]]:
+    run_config: RLConfig, policy: nn.Module, baseline_dirs: list[Path]
+) -> dict[str, tuple[RLConfig, nn.Module]]:
     """{label: (config to adapt with, policy)}: MAML first, then each directory's baselines.
     Baselines adapt with the MAML run's step size and batch size: the same procedure. Their
     env settings must be the run's before their SB3 files are read, so no other env is made."""
-    methods = {"MAML": (run_config, policy)}
+    methods: dict[str, tuple[RLConfig, nn.Module]] = {"MAML": (run_config, policy)}
+    run_values = run_config.to_mapping()
     for directory in baseline_dirs:
         config, manifest = read_baselines(directory)
+        values = config.to_mapping()
         for key in SHARED_KEYS:
-            if config[key] != run_config[key]:
+            if values[key] != run_values[key]:
                 raise UserError(
-                    f"{directory} was trained with {key}={config[key]!r} but the MAML run uses {run_config[key]!r}"
+                    f"{directory} was trained with {key}={values[key]!r} but the MAML run uses {run_values[key]!r}"
                 )
         suffix = f" ({directory})" if len(baseline_dirs) > 1 else ""
         for method, baseline_policy in load_policies(directory, config, manifest).items():
@@ -38,7 +40,7 @@ def methods_to_compare(
 
 
 def compare(
-    methods: dict[str, tuple[dict[str, Any], nn.Module]],
+    methods: dict[str, tuple[RLConfig, nn.Module]],
     num_tasks: int,
     steps: int,
     seed: int,
@@ -51,7 +53,7 @@ def compare(
     adaptation, as in the paper (one number: the level to reach)."""
     results = {}
     for label, (config, policy) in methods.items():
-        method_steps = steps if adapt_oracle or not config["observe_task"] else 0
+        method_steps = steps if adapt_oracle or not config.observe_task else 0
         results[label] = adapt_and_measure(config, policy, num_tasks, method_steps, seed, schedule, episodes).returns
     return results
 

@@ -80,14 +80,14 @@ class KLCurvature:
         output_tangents = torch.autograd.grad(
             self._output_jacobian_t, self._output_cotangent, vector, retain_graph=True
         )
-        cotangents = [h * t for h, t in zip(self._output_hessian, output_tangents)]
+        cotangents = [h * t for h, t in zip(self._output_hessian, output_tangents, strict=True)]
         return list(torch.autograd.grad(self._outputs, list(self._phi.values()), cotangents, retain_graph=True))
 
     def per_task(self, vector: torch.Tensor) -> torch.Tensor:
         """Each task's term of the product, undamped, as rows [tasks, parameters]: the
         caller adds them up, across processes if the tasks are spread over several."""
         shared = unflatten(vector, self._shapes)
-        per_task = [v.expand_as(view) for v, view in zip(shared.values(), self._views)]
+        per_task = [v.expand_as(view) for v, view in zip(shared.values(), self._views, strict=True)]
         product = self.jacobian_t_product(self.fisher_product(self.jacobian_product(per_task)))
         return per_task_rows(product)
 

@@ -1,9 +1,14 @@
 """Envs as a run's config describes them: id, kwargs, horizon, whether the observation
 includes the task (the oracle baseline's view) and whether actions are rescaled from [-1, 1]
-to the env's bounds (rllab's `normalize`, which the MAML paper's code wrapped every env in)."""
+to the env's bounds (rllab's `normalize`, which the MAML paper's code wrapped every env in).
+
+The envs come back with the task methods on their outermost wrapper (`TaskWrapper`,
+`TaskVectorWrapper`), above Gymnasium's TimeLimit, OrderEnforcing, PassiveEnvChecker and
+RescaleAction, so callers set tasks on the env they get."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -14,7 +19,16 @@ from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
+from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_methods, with_vector_task_methods
 from rlmaml.errors import UserError
+from rlmaml.runs.config_types import RLConfig
+
+
+def box(space: gym.spaces.Space[Any], env_id: str) -> gym.spaces.Box:
+    """`space` as a Box, the only kind rlmaml's policies observe and act in; UserError otherwise."""
+    if not isinstance(space, gym.spaces.Box):
+        raise UserError(f"config key 'env': {env_id} has a {type(space).__name__} space, rlmaml needs Box spaces")
+    return space
 
 
 def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
@@ -23,29 +37,29 @@ def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     return -ones, ones
 
 
-def make_env(config: dict[str, Any], new_task_each_episode: bool = False, **make_kwargs: Any) -> gym.Env:
+def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
     With `new_task_each_episode`, every reset draws a new task (a task-randomised env)."""
     try:
-        env = gym.make(config["env"], max_episode_steps=config["horizon"], **config["env_kwargs"], **make_kwargs)
+        env = gym.make(config.env, max_episode_steps=config.horizon, **config.env_kwargs, **make_kwargs)
     except (gym.error.Error, TypeError, ValueError) as error:
-        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config['env']}: {error}") from None
+        raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config.env}: {error}") from None
     if new_task_each_episode:
         env = NewTaskEachEpisode(env)
-    if config.get("normalize_actions"):
-        env = RescaleAction(env, *unit_bounds(env.action_space))
-    return TaskInObservation(env) if config.get("observe_task") else env
+    if config.normalize_actions:
+        env = RescaleAction(env, *unit_bounds(box(env.action_space, config.env)))
+    return with_task_methods(TaskInObservation(env) if config.observe_task else env)
 
 
 def make_vector_env(
     env_id: str,
     num_envs: int,
     horizon: int,
-    env_kwargs: dict[str, Any],
+    env_kwargs: Mapping[str, Any],
     observe_task: bool = False,
     normalize_actions: bool = False,
     autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
-) -> gym.vector.VectorEnv:
+) -> TaskVectorWrapper:
     """`num_envs` sub-envs stepped as one batch (the env's own vectorised implementation); UserError
     if it does not take the env_kwargs (the single env also takes rendering ones, e.g. width)."""
     try:
@@ -60,13 +74,13 @@ def make_vector_env(
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
-        env = RescaleVectorAction(env, *unit_bounds(env.single_action_space))
-    return TaskInObservationVector(env) if observe_task else env
+        env = RescaleVectorAction(env, *unit_bounds(box(env.single_action_space, env_id)))
+    return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 
-def env_spaces(config: dict[str, Any]) -> tuple[gym.spaces.Box, gym.spaces.Box]:
+def env_spaces(config: RLConfig) -> tuple[gym.spaces.Box, gym.spaces.Box]:
     """(observation space, action space) of the config's env."""
     env = make_env(config)
-    spaces = env.observation_space, env.action_space
+    spaces = box(env.observation_space, config.env), box(env.action_space, config.env)
     env.close()
     return spaces

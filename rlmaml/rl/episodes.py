@@ -40,6 +40,12 @@ class Episodes:
     def num_steps(self) -> int:
         return self.mask.shape[0]
 
+    def computed_advantages(self) -> torch.Tensor:
+        """`advantages`, which an objective needs: ValueError if they were not computed yet."""
+        if self.advantages is None:
+            raise ValueError("the episodes have no advantages: compute them first (compute_advantages)")
+        return self.advantages
+
     def map(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> Episodes:
         """The episodes with `transform` applied to every tensor."""
         present = [name for name in FIELDS if getattr(self, name) is not None]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from functools import partial
 
 from torch import nn
 
-from rlmaml.rl.episodes import Episodes
 from rlmaml.core.functional import Params, detach, parameters_of
-from rlmaml.rl.metalearner import MAMLTRPO
-from rlmaml.rl.experiment import settings_from
+from rlmaml.core.seeding import EVALUATION_ITERATION, seed_keys
+from rlmaml.core.statistics import StepStatistic, mean_and_ci95
+from rlmaml.envs.protocol import Task
+from rlmaml.rl.adaptation import Adapter, step_sizes
+from rlmaml.rl.episodes import Episodes
+from rlmaml.rl.metalearner import sample_tasks
 from rlmaml.rl.sampler import BatchSampler
-from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.runs.config_types import RLConfig
 
 
 def summarise(episodes: Episodes) -> tuple[float, float]:
@@ -22,56 +25,38 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
     return mean_and_ci95(returns.mean(axis=1) if returns.shape[0] > 1 else returns[0])
 
 
-# Step-size schedules of `rlmaml adapt`: the one meta-training used, or the original MAML
-# evaluation's (fast_lr for the first step, fast_lr / 2 for every later one).
-SCHEDULES = ("training", "paper")
-
-
 # The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
 # 4000 env steps for every adaptation step, whatever the task: 40 episodes at 2D navigation's
 # horizon of 100 (twice its training batch of 20), 20 at the locomotion tasks' 200.
 PAPER_STEPS_PER_ADAPTATION = 4000
 
 
-def paper_episodes(config: dict[str, Any]) -> int:
+def paper_episodes(config: RLConfig) -> int:
     """Episodes per task and step that the original evaluation sampled at this config's horizon."""
-    return max(1, PAPER_STEPS_PER_ADAPTATION // int(config["horizon"]))
+    return max(1, PAPER_STEPS_PER_ADAPTATION // config.horizon)
 
 
-def with_episodes(config: dict[str, Any], episodes: int | None) -> dict[str, Any]:
+def with_episodes(config: RLConfig, episodes: int | None) -> RLConfig:
     """The config whose sampler draws `episodes` episodes per task and step (unchanged if None)."""
     if episodes is None:
         return config
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    return {**config, "fast_batch_size": episodes}
-
-
-def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float]) -> list[float]:
-    """The step size of each of `steps` steps under a named schedule, or the given ones."""
-    if not isinstance(schedule, str):
-        given = [float(lr) for lr in schedule]
-        if len(given) != steps:
-            raise ValueError(f"{len(given)} step sizes given for {steps} steps")
-        return given
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    later = fast_lr / 2 if schedule == "paper" else fast_lr
-    return [fast_lr, *[later] * (steps - 1)][:steps]
+    return replace(config, fast_batch_size=episodes)
 
 
 @dataclass
 class AdaptationResult:
-    tasks: list[dict[str, Any]]
+    tasks: list[Task]
     returns: list[StepStatistic]
     episodes: list[Episodes]  # step 0 (before adaptation) .. K
     parameters: list[Params]  # per-task parameters (leading task axis) before and after each step
 
 
 def adapt_and_measure(
-    config: dict[str, Any],
+    config: RLConfig,
     policy: nn.Module,
-    tasks: Sequence[dict[str, Any]] | int,
+    tasks: Sequence[Task] | int,
     steps: int,
     seed: int,
     schedule: str | Sequence[float] = "training",
@@ -80,21 +65,20 @@ def adapt_and_measure(
     """Adapt `policy` to the given tasks (or that many new ones) with `steps` policy-gradient
     steps of `episodes` episodes each (default: the config's fast_batch_size; `paper_episodes`
     gives the original evaluation's), measuring the return before and after every step.
-    `schedule` names the step sizes (see SCHEDULES) or gives one per step.
+    `schedule` names the step sizes (see rlmaml.rl.adaptation.SCHEDULES) or gives one per step.
     The steps are first-order: nothing here is differentiated through the adaptation.
     The tasks and episodes depend on `seed` only, so every policy sees the same tasks."""
     config = with_episodes(config, episodes)
     sampler = BatchSampler.from_config(config)
     try:
-        learner = MAMLTRPO(policy, sampler, settings_from(config))
         if isinstance(tasks, int):
-            tasks = learner.sample_tasks(seed, EVALUATION_ITERATION, range(tasks))
-        lr = step_sizes(config["fast_lr"], steps, schedule)
-        adaptation = learner.adapt(
-            parameters_of(policy), tasks, seed, EVALUATION_ITERATION, range(len(tasks)), steps, True, lr
-        )
+            tasks = sample_tasks(sampler, seed, EVALUATION_ITERATION, range(tasks))
+        adapter = Adapter(policy, sampler, config.gamma, config.gae_lambda)
+        keys = partial(seed_keys, seed, EVALUATION_ITERATION, range(len(tasks)))
+        lrs = step_sizes(config.fast_lr, steps, schedule)
+        adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)
     finally:
         sampler.close()
-    episodes = [*adaptation.inner_episodes, adaptation.post_episodes]
-    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(episodes)]
-    return AdaptationResult(list(tasks), returns, episodes, [detach(p) for p in adaptation.trajectory])
+    per_step = [*adaptation.inner_episodes, adaptation.post_episodes]
+    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(per_step)]
+    return AdaptationResult(list(tasks), returns, per_step, [detach(p) for p in adaptation.trajectory])

@@ -6,19 +6,59 @@ from typing import Any
 
 import torch
 
-from rlmaml.runs.distributed import Context
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
-from rlmaml.runs.run_dir import POLICY_PREFIX, build_policy, policy_weights
+from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, MetaIteration
+from rlmaml.rl.outer_trpo import TRPOSettings
+from rlmaml.rl.policy_io import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.rl.sampler import BatchSampler
+from rlmaml.runs.config_types import RLConfig
+from rlmaml.runs.distributed import Context
 from rlmaml.runs.weights import load_weights
 
 
-def settings_from(config: dict[str, Any]) -> MAMLSettings:
-    return MAMLSettings(**{name: config[name] for name in MAMLSettings.__dataclass_fields__})
+def settings_from(config: RLConfig) -> MAMLSettings:
+    """The meta-learner's settings: each field is the config key of its name."""
+    outer = TRPOSettings(
+        max_kl=config.max_kl,
+        cg_iters=config.cg_iters,
+        cg_damping=config.cg_damping,
+        ls_max_steps=config.ls_max_steps,
+        ls_backtrack_ratio=config.ls_backtrack_ratio,
+        cg_subsample=config.cg_subsample,
+    )
+    return MAMLSettings(
+        num_steps=config.num_steps,
+        fast_lr=config.fast_lr,
+        first_order=config.first_order,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        outer=outer,
+    )
+
+
+def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
+    """A meta-iteration as a row of progress.csv, with the run's `env_steps` so far."""
+    update = result.update
+    return {
+        "env_steps": env_steps,
+        "return_before": result.return_before,
+        "return_after": result.return_after,
+        "kl": update.kl,
+        "surrogate_before": update.surrogate_before,
+        "surrogate_after": update.surrogate_after,
+        "ls_steps": float(update.steps),
+        "ls_accepted": float(update.accepted),
+        "time_sampling": result.time_sampling,
+        "time_adaptation": result.time_adaptation,
+        "time_meta_update": result.time_meta_update,
+        "update_skipped": float(bool(update.skip_reason)),
+    }
 
 
 class RLExperiment:
-    columns = (
+    """Meta-iterations of MAML-TRPO on the config's task distribution, the trainer's
+    experiment for a meta-RL config (rlmaml.runs.trainer.Experiment)."""
+
+    columns: tuple[str, ...] = (
         "env_steps",
         "return_before",
         "return_after",
@@ -33,27 +73,25 @@ class RLExperiment:
         "update_skipped",
     )
 
-    def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
+    def __init__(self, config: RLConfig, context: Context | None = None) -> None:
         """With a distributed `context` this process samples and adapts its shard of each
         meta-batch; the policy lives on the context's device, sampling on the CPU."""
         self.config = config
         context = context or Context()
-        self.shard = context.shard(config["meta_batch_size"])
+        self.shard = context.shard(config.meta_batch_size)
         self.policy = build_policy(config).to(context.device)
         self.sampler = BatchSampler.from_config(config)
         self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config), context=context)
         self.env_steps = 0.0
+        self.skip_reason = ""
 
     def run_iteration(self, iteration: int) -> dict[str, float]:
-        seed = self.config["seed"]
+        seed = self.config.seed
         tasks = self.learner.sample_tasks(seed, iteration, self.shard.indices)
-        stats = self.learner.step(tasks, seed, iteration, self.shard)
-        self.env_steps += stats["env_steps"]
-        return {**stats, "env_steps": self.env_steps}
-
-    @property
-    def skip_reason(self) -> str:
-        return self.learner.skip_reason
+        result = self.learner.step(tasks, seed, iteration, self.shard)
+        self.env_steps += result.env_steps
+        self.skip_reason = result.update.skip_reason
+        return progress_row(result, self.env_steps)
 
     def progress_text(self, stats: dict[str, float]) -> str:
         return f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"

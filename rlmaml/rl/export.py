@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from stable_baselines3 import PPO
 from torch import nn
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.rl.environments import make_env
 from rlmaml.core.functional import Params
+from rlmaml.rl.environments import box, make_env
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
+from rlmaml.runs.checkpoint import atomic_write
+from rlmaml.runs.config_types import RLConfig
 
 
 def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tensor]:
@@ -46,20 +47,19 @@ def fold_action_scaling(weights: dict[str, torch.Tensor], low: np.ndarray, high:
     }
 
 
-def to_ppo(config: dict[str, Any], policy: nn.Module, params: Params) -> PPO:
+def to_ppo(config: RLConfig, policy: nn.Module, params: Params) -> PPO:
     """A PPO model on the config's env whose actor is `policy` with `params`. It acts in the
     env's own action bounds (a run with normalize_actions has the rescaling folded in), so
     it runs on the plain task env. Its critic is untrained: MAML-TRPO fits its own linear
     baseline instead, and keeps an SB3 meta-policy's value head frozen."""
-    env = make_env({**config, "normalize_actions": False})
-    low, high = env.action_space.low, env.action_space.high
-    model = PPO(
-        "MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config["hidden_sizes"], config["activation"]), device="cpu"
-    )
+    env = make_env(replace(config, normalize_actions=False))
+    action_space = box(env.action_space, config.env)
+    low, high = action_space.low, action_space.high
+    model = PPO("MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config.hidden_sizes, config.activation), device="cpu")
     env.close()
     state = model.policy.state_dict()
     actor = sb3_actor_weights(policy, params)
-    if config["normalize_actions"]:
+    if config.normalize_actions:
         actor = fold_action_scaling(actor, low, high)
     unknown = sorted(set(actor) - set(state))
     if unknown:

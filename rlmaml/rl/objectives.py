@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from rlmaml.core.functional import Params, call_per_task
 from rlmaml.rl.distributions import gaussian_kl, gaussian_log_prob
 from rlmaml.rl.episodes import Episodes, masked_task_mean
-from rlmaml.core.functional import Params, call_per_task
 
 InnerObjective = Callable[[nn.Module, Params, Episodes], torch.Tensor]
 
@@ -31,14 +31,20 @@ class TaskMajorGradient(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
-        return TaskMajorGradient.apply(grad.contiguous())
+        return task_major(grad.contiguous())
+
+
+def task_major(tensor: torch.Tensor) -> torch.Tensor:
+    """`tensor`, through TaskMajorGradient."""
+    result: torch.Tensor = TaskMajorGradient.apply(tensor)  # type: ignore[no-untyped-call]  # torch leaves it untyped
+    return result
 
 
 def policy_outputs(model: nn.Module, task_params: Params, episodes: Episodes) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, log_std) of every step, [T, M, E, act_dim]; computed task-major, every task's
     observations contiguous, for the same reason as TaskMajorGradient."""
     outputs = call_per_task(model, task_params, episodes.observations.movedim(1, 0).contiguous())
-    mean, log_std = (TaskMajorGradient.apply(t).movedim(0, 1) for t in outputs)
+    mean, log_std = (task_major(t).movedim(0, 1) for t in outputs)
     return mean, log_std
 
 
@@ -46,7 +52,7 @@ def reinforce_loss(model: nn.Module, task_params: Params, episodes: Episodes) ->
     """The inner-loop loss: -mean(log pi(a|s) * advantage), summed over tasks."""
     mean, log_std = policy_outputs(model, task_params, episodes)
     log_prob = gaussian_log_prob(mean, log_std, episodes.actions)
-    return -masked_task_mean(log_prob * episodes.advantages, episodes.mask).sum()
+    return -masked_task_mean(log_prob * episodes.computed_advantages(), episodes.mask).sum()
 
 
 @dataclass
@@ -71,7 +77,7 @@ class OldPolicy:
 def surrogate_loss(mean: torch.Tensor, log_std: torch.Tensor, episodes: Episodes, old: OldPolicy) -> torch.Tensor:
     """TRPO's importance-weighted surrogate loss of every task, [M]."""
     ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
-    return -masked_task_mean(ratio * episodes.advantages, episodes.mask)
+    return -masked_task_mean(ratio * episodes.computed_advantages(), episodes.mask)
 
 
 def surrogate_and_kl(

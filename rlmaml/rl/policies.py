@@ -3,6 +3,7 @@ diagonal Gaussian works with the sampler and the objectives."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -27,7 +28,7 @@ class GaussianMLPPolicy(nn.Module):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers: list[nn.Module] = []
         sizes = [obs_dim, *hidden_sizes]
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in itertools.pairwise(sizes):
             layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
         layers.append(nn.Linear(sizes[-1], act_dim))
         self.mean = nn.Sequential(*layers)

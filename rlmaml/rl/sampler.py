@@ -2,12 +2,12 @@
 
 Every task's episodes draw their reset seeds and action noise from a generator keyed by
 (run seed, iteration, task index, stage), never from a global stream, so results do not
-depend on how tasks are split across calls or processes.
+depend on how tasks are split across calls or processes (see rlmaml.core.seeding).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,12 +17,13 @@ import torch
 from gymnasium.vector import AutoresetMode
 from torch import nn
 
-import rlmaml.envs  # noqa: F401  (registers the environments)
-from rlmaml.rl.environments import make_vector_env
-from rlmaml.rl.episodes import Episodes
 from rlmaml.core.functional import Params, call_per_task
-
-SeedKey = Sequence[int]
+from rlmaml.core.seeding import SeedKey, key_rng
+from rlmaml.envs.protocol import Task
+from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper
+from rlmaml.rl.environments import box, make_vector_env
+from rlmaml.rl.episodes import Episodes
+from rlmaml.runs.config_types import RLConfig
 
 
 @contextmanager
@@ -45,7 +46,7 @@ class BatchSampler:
     def __init__(
         self,
         env_id: str,
-        env_kwargs: dict[str, Any],
+        env_kwargs: Mapping[str, Any],
         episodes_per_task: int,
         horizon: int,
         observe_task: bool = False,
@@ -57,10 +58,10 @@ class BatchSampler:
         self.horizon = horizon
         self.observe_task = observe_task
         self.normalize_actions = normalize_actions
-        self._envs: dict[int, gym.vector.VectorEnv] = {}
-        self.task_distribution = gym.make(env_id, **env_kwargs).unwrapped  # for sample_tasks only
+        self._envs: dict[int, TaskVectorWrapper] = {}
+        self.task_distribution = TaskWrapper(gym.make(env_id, **env_kwargs))  # for sample_tasks only
 
-    def env_for(self, num_tasks: int) -> gym.vector.VectorEnv:
+    def env_for(self, num_tasks: int) -> TaskVectorWrapper:
         """The batched env for `num_tasks` tasks, built once per meta-batch size. Autoreset is
         disabled: a sampled episode ends for good, and the env leaves finished sub-envs out of
         the physics (Ant's early falls would otherwise cost steps nobody keeps)."""
@@ -78,15 +79,15 @@ class BatchSampler:
         return self._envs[num_tasks]
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> BatchSampler:
+    def from_config(cls, config: RLConfig) -> BatchSampler:
         """The sampler of an RL run: its env, fast_batch_size episodes per task, its horizon."""
         return cls(
-            config["env"],
-            config["env_kwargs"],
-            config["fast_batch_size"],
-            config["horizon"],
-            config["observe_task"],
-            config["normalize_actions"],
+            config.env,
+            config.env_kwargs,
+            config.fast_batch_size,
+            config.horizon,
+            config.observe_task,
+            config.normalize_actions,
         )
 
     def close(self) -> None:
@@ -96,17 +97,18 @@ class BatchSampler:
         self.task_distribution.close()
 
     def sample(
-        self, model: nn.Module, task_params: Params, tasks: Sequence[dict], seed_keys: Sequence[SeedKey]
+        self, model: nn.Module, task_params: Params, tasks: Sequence[Task], seed_keys: Sequence[SeedKey]
     ) -> Episodes:
         """Roll out task i's episodes with task_params[...][i]; `seed_keys[i]` seeds them."""
         num_tasks, per_task = len(tasks), self.episodes_per_task
         env = self.env_for(num_tasks)
-        env.unwrapped.set_tasks([task for task in tasks for _ in range(per_task)])
-        obs_dim = env.single_observation_space.shape[0]
-        act_dim = env.single_action_space.shape[0]
-        reset_seeds, noise = [], []
+        env.set_tasks([task for task in tasks for _ in range(per_task)])
+        obs_dim = box(env.single_observation_space, self.env_id).shape[0]
+        act_dim = box(env.single_action_space, self.env_id).shape[0]
+        reset_seeds: list[int] = []
+        noise: list[np.ndarray] = []
         for key in seed_keys:
-            rng = np.random.default_rng(np.random.SeedSequence(list(key)))
+            rng = key_rng(key)
             reset_seeds.extend(int(s) for s in rng.integers(0, 2**31 - 1, size=per_task))
             noise.append(rng.standard_normal((self.horizon, per_task, act_dim), dtype=np.float32))
         dtype = next(iter(task_params.values())).dtype
@@ -118,7 +120,9 @@ class BatchSampler:
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
-        obs, _ = env.reset(seed=reset_seeds)
+        # a seed per sub-env, which Gymnasium's VectorWrapper.reset types as one int (the ignore is
+        # unused where the type checker does not see rlmaml.envs)
+        obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type, unused-ignore]
         steps = 0
         with torch.no_grad(), single_torch_thread():
             for t in range(self.horizon):

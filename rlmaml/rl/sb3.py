@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import torch
@@ -50,6 +51,6 @@ def sb3_actor_critic(
     )
 
 
-def sb3_policy_kwargs(hidden_sizes: Sequence[int], activation: str) -> dict:
+def sb3_policy_kwargs(hidden_sizes: Sequence[int], activation: str) -> dict[str, Any]:
     layers = list(hidden_sizes)
     return {"net_arch": {"pi": layers, "vf": layers}, "activation_fn": ACTIVATIONS[activation]}

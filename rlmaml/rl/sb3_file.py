@@ -12,13 +12,14 @@ import io
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import torch
 
-from rlmaml.rl.environments import env_spaces
 from rlmaml.errors import UserError
+from rlmaml.rl.environments import env_spaces
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
+from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.weights import listed, load_weights
 
 POLICY_MEMBER = "policy.pth"
@@ -108,11 +109,11 @@ def policy_tensors(path: Path) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
-def read_ppo_policy(path: Path, config: dict[str, Any]) -> SB3GaussianPolicy:
+def read_ppo_policy(path: Path, config: RLConfig) -> SB3GaussianPolicy:
     """The policy of the SB3 PPO zip at `path`, trained on `config`'s env (its observation and
     action spaces) with `config`'s network; the rest of the zip (`data`, optimizer) is unread."""
     state = policy_tensors(path)
     with torch.random.fork_rng(devices=[]):  # building the network must not shift the caller's seeds
-        network = sb3_actor_critic(*env_spaces(config), config["hidden_sizes"], config["activation"])
+        network = sb3_actor_critic(*env_spaces(config), config.hidden_sizes, config.activation)
     load_weights(network, state, f"{path}: {POLICY_MEMBER}")
     return SB3GaussianPolicy(network)

@@ -18,12 +18,16 @@ from PIL import Image, ImageDraw
 from torch import nn
 from torch.func import functional_call
 
-from rlmaml.runs.checkpoint import atomic_write
-from rlmaml.rl.environments import make_env
-from rlmaml.errors import UserError
 from rlmaml.core.functional import Params
+from rlmaml.envs.protocol import Task
+from rlmaml.envs.task_wrappers import TaskWrapper
+from rlmaml.errors import Setting, UserError
+from rlmaml.rl.environments import make_env
+from rlmaml.runs.checkpoint import atomic_write
+from rlmaml.runs.config_types import RLConfig
 
-RENDER_OPTIONS = {"width": 480, "height": 320, "camera_name": "track"}  # the models' camera that follows the torso
+# the frames' size, and the models' camera that follows the torso
+RENDER_OPTIONS: dict[str, Any] = {"width": 480, "height": 320, "camera_name": "track"}
 
 
 def choose_headless_backend() -> None:
@@ -32,50 +36,65 @@ def choose_headless_backend() -> None:
         os.environ["MUJOCO_GL"] = "egl"
 
 
-def check_rendering(config: dict[str, Any]) -> None:
+def rendering_env(config: RLConfig) -> TaskWrapper:
+    """The config's env, rendering RGB frames of RENDER_OPTIONS' size and camera."""
+    return make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
+
+
+def frame(env: TaskWrapper) -> np.ndarray:
+    """The env's current frame (an rgb_array env renders one array)."""
+    image = env.render()
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"expected an RGB frame from {env}, got {type(image).__name__}")
+    return image
+
+
+def check_rendering(config: RLConfig) -> None:
     """Render one frame now, so that a missing GL backend is reported before any adaptation."""
-    env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
+    env = rendering_env(config)
     try:
         env.reset(seed=0)
-        env.render()
+        frame(env)
     except Exception as error:  # MuJoCo and PyOpenGL raise several kinds when no context can be made
         backend = os.environ.get("MUJOCO_GL", "glfw")
         raise UserError(
-            f"--video: cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
-            "install libegl1 libegl-mesa0 libgl1 and set MUJOCO_GL=egl"
+            Setting.VIDEO,
+            f": cannot render with MUJOCO_GL={backend} ({type(error).__name__}); on a headless machine "
+            "install libegl1 libegl-mesa0 libgl1 and set MUJOCO_GL=egl",
         ) from None
     finally:
         env.close()
 
 
 def record_episode(
-    config: dict[str, Any], policy: nn.Module, params: Params, task: dict[str, Any], seed: int, caption: str
+    config: RLConfig, policy: nn.Module, params: Params, task: Task, seed: int, caption: str
 ) -> tuple[list[Image.Image], float]:
     """Frames of one episode of the stochastic policy with `params` (one task's) and its return."""
-    env = make_env(config, render_mode="rgb_array", **RENDER_OPTIONS)
-    env.unwrapped.set_task(task)
+    env = rendering_env(config)
+    env.set_task(task)
     noise = torch.Generator().manual_seed(seed)
-    frames, total = [], 0.0
+    frames: list[Image.Image] = []
+    total = 0.0
     dtype = next(iter(params.values())).dtype
     try:
         observation, _ = env.reset(seed=seed)
         with torch.no_grad():
-            for _ in range(config["horizon"]):
-                frames.append(captioned(env.render(), f"{task}  {caption}   return so far {total:8.1f}"))
+            for _ in range(config.horizon):
+                frames.append(captioned(frame(env), f"{task}  {caption}   return so far {total:8.1f}"))
                 mean, log_std = functional_call(policy, params, (torch.as_tensor(observation, dtype=dtype)[None],))
                 action = mean + log_std.exp() * torch.randn(mean.shape, generator=noise, dtype=dtype)
                 observation, reward, terminated, truncated, _ = env.step(action[0].numpy())
                 total += float(reward)
                 if terminated or truncated:
                     break
-        frames.append(captioned(env.render(), f"{task}  {caption}   return {total:8.1f}"))
+        frames.append(captioned(frame(env), f"{task}  {caption}   return {total:8.1f}"))
     finally:
         env.close()
     return frames, total
 
 
-def captioned(frame: np.ndarray, text: str) -> Image.Image:
-    image = Image.fromarray(frame)
+def captioned(pixels: np.ndarray, text: str) -> Image.Image:
+    image = Image.fromarray(pixels)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, image.width, 18), fill=(0, 0, 0))
     draw.text((6, 3), text, fill=(255, 255, 255))
@@ -84,16 +103,20 @@ def captioned(frame: np.ndarray, text: str) -> Image.Image:
 
 def write_gif(frames: list[Image.Image], path: Path, fps: float) -> None:
     """An endlessly looping GIF, written whole or not at all."""
-    options = {"format": "GIF", "save_all": True, "append_images": frames[1:], "duration": round(1000 / fps), "loop": 0}
-    atomic_write(path, lambda tmp: frames[0].save(tmp, **options))
+    duration = round(1000 / fps)
+
+    def save(tmp: str) -> None:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration, loop=0)
+
+    atomic_write(path, save)
 
 
 def write_adaptation_videos(
-    config: dict[str, Any],
+    config: RLConfig,
     policy: nn.Module,
     before: Params,
     after: Params,
-    task: dict[str, Any],
+    task: Task,
     steps: int,
     out_dir: Path,
     seed: int,
@@ -101,9 +124,9 @@ def write_adaptation_videos(
     """before.gif and after.gif (after `steps` steps) of one task in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     probe = make_env(config)
-    fps = 1.0 / probe.unwrapped.dt
+    fps = 1.0 / float(probe.get_wrapper_attr("dt"))
     probe.close()
-    paths = []
+    paths: list[Path] = []
     for name, params, caption in (("before", before, "before adaptation"), ("after", after, f"after {steps} step(s)")):
         frames, _ = record_episode(config, policy, params, task, seed, caption)
         path = out_dir / f"{name}.gif"

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ CHECKPOINT_DIR = "checkpoints"
 MAX_JSON_BYTES = 16 * 2**20  # a checkpoint's JSON is a few kilobytes: config, counters, small state
 
 
-def atomic_write(path: Path, write: Any) -> None:
+def atomic_write(path: Path, write: Callable[[str], object]) -> None:
     """Call write(tmp_path) on a temporary file beside `path`, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path))
@@ -35,6 +36,10 @@ def atomic_write(path: Path, write: Any) -> None:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def temporary_prefix(path: Path) -> str:
@@ -69,7 +74,7 @@ def save_checkpoint(run_dir: Path, iteration: int, tensors: dict[str, torch.Tens
     contiguous = {name: t.detach().contiguous().cpu() for name, t in tensors.items()}
     atomic_write(stem.with_suffix(".safetensors"), lambda tmp: save_file(contiguous, tmp))
     text = json.dumps({"iteration": iteration, **metadata}, indent=2)
-    atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(stem.with_suffix(".json"), text)
     return stem.with_suffix(".json")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from rlmaml.errors import RunFailed, UserError
+from rlmaml.errors import RunFailed, Setting, UserError
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Context:
             padded[: tensor.shape[0]] = tensor
             parts = [torch.empty_like(padded) for _ in range(self.world_size)]
             dist.all_gather(parts, padded)
-        return torch.cat([part[:count] for part, count in zip(parts, counts)])
+        return torch.cat([part[:count] for part, count in zip(parts, counts, strict=True)])
 
     def sum_over_tasks(self, per_task: torch.Tensor) -> torch.Tensor:
         """The sum over every process's tasks of per-task terms [tasks, ...], in task order."""
@@ -129,14 +129,16 @@ class Context:
 
     @contextmanager
     def _collective(self, what: str) -> Iterator[None]:
-        """A failed collective (a process died, or did not answer within --timeout) as RunFailed."""
+        """A failed collective (a process died, or did not answer within the timeout) as RunFailed."""
         try:
             yield
         except RuntimeError as error:
             raise RunFailed(
                 f"process {self.rank} of {self.world_size} lost the others while {what} ({first_line(error)}): "
-                "a process died or did not answer within --timeout; the last checkpoint is kept, "
-                "continue with --resume"
+                "a process died or did not answer within ",
+                Setting.TIMEOUT,
+                "; the last checkpoint is kept, continue with ",
+                Setting.RESUME,
             ) from None
 
 
@@ -148,7 +150,12 @@ def first_line(error: BaseException) -> str:
 def resolve_device(name: str) -> torch.device:
     """`cpu`, or `cuda` where torch sees a GPU (UserError otherwise)."""
     if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: torch sees no GPU here (torch.cuda.is_available() is False); use --device cpu")
+        raise UserError(
+            Setting.DEVICE,
+            " cuda: torch sees no GPU here (torch.cuda.is_available() is False); use ",
+            Setting.DEVICE,
+            " cpu",
+        )
     return torch.device(name)
 
 
@@ -172,8 +179,9 @@ def session(timeout_seconds: float, device: str = "cpu") -> Iterator[Context]:
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_seconds))
     except (RuntimeError, ValueError) as error:
         raise RunFailed(
-            f"process {rank} of {world_size} could not meet the others within {timeout_seconds:g} s "
-            f"(--timeout): {first_line(error)}"
+            f"process {rank} of {world_size} could not meet the others within {timeout_seconds:g} s (",
+            Setting.TIMEOUT,
+            f"): {first_line(error)}",
         ) from None
     try:
         yield Context(rank, world_size, torch_device)

@@ -10,8 +10,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlmaml.runs.checkpoint import atomic_write
 from rlmaml.errors import UserError
+from rlmaml.runs.checkpoint import atomic_write
 
 # Columns added after runs were saved, with the value their older rows get: before
 # `update_skipped` existed no update was ever skipped (a non-finite one was applied).
@@ -60,7 +60,7 @@ class ProgressLog:
         self.columns = list(columns)
         resumed = self.path.exists()
         if resumed:
-            rows = [self.columns] + kept_rows(self.path, self.columns, start_iteration)
+            rows = [self.columns, *kept_rows(self.path, self.columns, start_iteration)]
             text = "".join(",".join(row) + "\n" for row in rows)
             atomic_write(self.path, lambda tmp: Path(tmp).write_text(text))
         from torch.utils.tensorboard import SummaryWriter  # slow import, only when training

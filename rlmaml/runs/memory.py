@@ -23,14 +23,15 @@ configs need at most 7 GiB by it (omniglot-20w5s; ant-* 4.1 GiB).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from rlmaml.runs.config import shown
-from rlmaml.errors import UserError
+from rlmaml.errors import MessagePart, Setting, UserError
+from rlmaml.runs.config_schema import shown
+from rlmaml.runs.config_types import ClassificationConfig, Config, RLConfig, SinusoidConfig
 
 MIB = 2**20
 BASE = 400 * MIB  # Python, torch, MuJoCo and what the first iteration loads on top
@@ -47,7 +48,7 @@ class Part:
     """One term of an estimate and what to lower to shrink it."""
 
     bytes: int
-    lower: tuple[str, ...]
+    lower: tuple[MessagePart, ...]  # config keys, or the settings of the command
 
 
 def available_memory() -> int:
@@ -75,18 +76,18 @@ def format_bytes(size: int) -> str:
 
 
 def mlp_parameters(sizes: list[int]) -> int:
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
 
 
-def rl_parts(config: dict[str, Any], obs_dim: int, act_dim: int, tasks: int, steps: int, training: bool) -> list[Part]:
+def rl_parts(config: RLConfig, obs_dim: int, act_dim: int, tasks: int, steps: int, training: bool) -> list[Part]:
     """Meta-training (`training`) keeps every inner step's graph (second order) and builds the
     curvature graphs of cg_subsample of the tasks; adaptation keeps one step's graph at a time."""
-    t, e = config["horizon"], config["fast_batch_size"]
-    hidden = sum(config["hidden_sizes"])
+    t, e = config.horizon, config.fast_batch_size
+    hidden = sum(config.hidden_sizes)
     env_steps = t * tasks * e
-    kept = steps if training and not config["first_order"] else 1
-    curvature = max(1, round(config["cg_subsample"] * tasks)) * t * e if training else 0
-    parameters = mlp_parameters([obs_dim, *config["hidden_sizes"], act_dim]) + act_dim
+    kept = steps if training and not config.first_order else 1
+    curvature = max(1, round(config.cg_subsample * tasks)) * t * e if training else 0
+    parameters = mlp_parameters([obs_dim, *config.hidden_sizes, act_dim]) + act_dim
     batch = ("meta_batch_size", "fast_batch_size", "horizon")
     return [
         Part(env_steps * (RL_INPUT * (obs_dim + act_dim) + RL_STORED * (steps + 1) * (obs_dim + act_dim + 3)), batch),
@@ -95,10 +96,16 @@ def rl_parts(config: dict[str, Any], obs_dim: int, act_dim: int, tasks: int, ste
     ]
 
 
-def rl_sizes(config: dict[str, Any], obs_dim: int, act_dim: int, tasks: str, steps: str) -> str:
+Sizes = tuple[MessagePart, ...]  # a message's words on the sizes, some of them settings
+
+
+def rl_sizes(config: RLConfig, obs_dim: int, act_dim: int, tasks: Sizes, steps: Sizes) -> Sizes:
     return (
-        f"{tasks} x fast_batch_size={config['fast_batch_size']} x horizon={config['horizon']} env steps of "
-        f"{obs_dim} observation and {act_dim} action numbers, {steps}, hidden_sizes={shown(config['hidden_sizes'])}"
+        *tasks,
+        f" x fast_batch_size={config.fast_batch_size} x horizon={config.horizon} env steps of "
+        f"{obs_dim} observation and {act_dim} action numbers, ",
+        *steps,
+        f", hidden_sizes={shown(list(config.hidden_sizes))}",
     )
 
 
@@ -112,41 +119,43 @@ def blocks_activations(size: int, filters: int, blocks: int) -> int:
     return total + filters * (blocks - block)
 
 
-def conv_parameters(config: dict[str, Any], stages: int) -> int:
-    c, f, blocks, ways = config["channels"], config["filters"], config["conv_blocks"], config["ways"]
+def conv_parameters(config: ClassificationConfig, stages: int) -> int:
+    c, f, blocks, ways = config.channels, config.filters, config.conv_blocks, config.ways
     convs = (c * f * 9 + f) + (blocks - 1) * (f * f * 9 + f)
     return convs + 4 * f * blocks * stages + f * ways + ways  # batch-norm weights and statistics, head
 
 
-def dataset_images(config: dict[str, Any]) -> int:
+def dataset_images(config: ClassificationConfig) -> int:
     """Omniglot's size; for a folder, a lower bound: the classes of the three splits, each with
     shots + query_shots images (what FewShotTasks requires)."""
-    if config["dataset"] == "omniglot":
+    if config.dataset == "omniglot":
         return OMNIGLOT_IMAGES
-    test_classes = math.ceil(config["ways"] / (4 if config["rotations"] else 1))
-    return (config["train_classes"] + config["val_classes"] + test_classes) * (config["shots"] + config["query_shots"])
+    test_classes = math.ceil(config.ways / (4 if config.rotations else 1))
+    return (config.train_classes + config.val_classes + test_classes) * (config.shots + config.query_shots)
 
 
-def supervised_parts(config: dict[str, Any], tasks: int, steps: int, training: bool) -> list[Part]:
+def supervised_parts(
+    config: SinusoidConfig | ClassificationConfig, tasks: int, steps: int, training: bool
+) -> list[Part]:
     """Images (or sinusoid points) of a meta-batch, their activations in every forward whose
     graph is kept, the per-task parameters of every step, and for classification the decoded
     dataset (three copies while decoding)."""
-    shots, query = config["shots"], config["query_shots"]
-    kept = steps if training and not config["first_order"] else 1
-    query_forwards = steps if training and config["multi_step_loss"] else 1
+    shots, query = config.shots, config.query_shots
+    kept = steps if training and not config.first_order else 1
+    query_forwards = steps if training and config.multi_step_loss else 1
     batch = ("meta_batch_size", "shots", "query_shots", "num_steps")
     per_task_copies = 3 * tasks * (steps + 1) + 10
-    if config["mode"] == "sinusoid":
-        hidden = config["hidden_sizes"]
+    if isinstance(config, SinusoidConfig):
+        hidden = config.hidden_sizes
         forwards = tasks * (kept * shots + query_forwards * query)
         return [
             Part(ACTIVATION_COPIES * 4 * (2 + sum(hidden)) * forwards, (*batch, "hidden_sizes")),
             Part(4 * mlp_parameters([1, *hidden, 1]) * per_task_copies, ("hidden_sizes",)),
         ]
-    pixels, ways = config["channels"] * config["image_size"] ** 2, config["ways"]
-    per_image = 4 * (pixels + blocks_activations(config["image_size"], config["filters"], config["conv_blocks"]))
+    pixels, ways = config.channels * config.image_size**2, config.ways
+    per_image = 4 * (pixels + blocks_activations(config.image_size, config.filters, config.conv_blocks))
     forwards = tasks * ways * (kept * shots + query_forwards * query)
-    parameters = conv_parameters(config, steps + 1 if config["per_step_bn"] else 1)
+    parameters = conv_parameters(config, steps + 1 if config.per_step_bn else 1)
     return [
         Part(3 * dataset_images(config) * pixels, ("image_size",)),
         Part(
@@ -157,17 +166,19 @@ def supervised_parts(config: dict[str, Any], tasks: int, steps: int, training: b
     ]
 
 
-def supervised_sizes(config: dict[str, Any], tasks: str, steps: str) -> str:
-    shots = f"(shots={config['shots']} + query_shots={config['query_shots']})"
-    if config["mode"] == "sinusoid":
-        return f"{tasks} x {shots} points, {steps}, hidden_sizes={shown(config['hidden_sizes'])}"
+def supervised_sizes(config: SinusoidConfig | ClassificationConfig, tasks: Sizes, steps: Sizes) -> Sizes:
+    shots = f"(shots={config.shots} + query_shots={config.query_shots})"
+    if isinstance(config, SinusoidConfig):
+        return (*tasks, f" x {shots} points, ", *steps, f", hidden_sizes={shown(list(config.hidden_sizes))}")
     return (
-        f"{tasks} x ways={config['ways']} x {shots} images of image_size={config['image_size']} x "
-        f"{config['channels']} channel(s), {steps}, filters={config['filters']} x conv_blocks={config['conv_blocks']}"
+        *tasks,
+        f" x ways={config.ways} x {shots} images of image_size={config.image_size} x {config.channels} channel(s), ",
+        *steps,
+        f", filters={config.filters} x conv_blocks={config.conv_blocks}",
     )
 
 
-def refuse_beyond(parts: list[Part], what: str, sizes: str, lower: tuple[str, ...] | None = None) -> None:
+def refuse_beyond(parts: list[Part], what: str, sizes: Sizes, lower: tuple[MessagePart, ...] | None = None) -> None:
     """UserError with the estimate and the machine's memory if BASE + the parts exceed what the
     machine has available; `lower` (default: the largest part's keys) says what to reduce."""
     needed = BASE + sum(part.bytes for part in parts)
@@ -175,14 +186,18 @@ def refuse_beyond(parts: list[Part], what: str, sizes: str, lower: tuple[str, ..
     if needed <= available:
         return
     keys = lower or max(parts, key=lambda part: part.bytes).lower
-    advice = ", ".join(keys[:-1]) + f" or {keys[-1]}" if len(keys) > 1 else keys[0]
+    advice: list[MessagePart] = []
+    for position, key in enumerate(keys):
+        advice += [", " if 0 < position < len(keys) - 1 else " or " if position else "", key]
     raise UserError(
-        f"{what} needs about {format_bytes(needed)} of memory ({sizes}); this machine has "
-        f"{format_bytes(available)} available: lower {advice}"
+        f"{what} needs about {format_bytes(needed)} of memory (",
+        *sizes,
+        f"); this machine has {format_bytes(available)} available: lower ",
+        *advice,
     )
 
 
-def env_dims(config: dict[str, Any]) -> tuple[int, int]:
+def env_dims(config: RLConfig) -> tuple[int, int]:
     """Observation and action numbers of the config's env (one env made and closed)."""
     from rlmaml.rl.environments import env_spaces
 
@@ -190,11 +205,11 @@ def env_dims(config: dict[str, Any]) -> tuple[int, int]:
     return observations.shape[0], actions.shape[0]
 
 
-def check_training(config: dict[str, Any]) -> None:
+def check_training(config: Config) -> None:
     """Refuse a config whose meta-training cannot fit in the machine's available memory."""
-    tasks, steps = config["meta_batch_size"], config["num_steps"]
-    task_text, steps_text = f"meta_batch_size={tasks} tasks", f"num_steps={steps}"
-    if "mode" in config:
+    tasks, steps = config.meta_batch_size, config.num_steps
+    task_text, steps_text = (f"meta_batch_size={tasks} tasks",), (f"num_steps={steps}",)
+    if not isinstance(config, RLConfig):
         parts = supervised_parts(config, tasks, steps, training=True)
         refuse_beyond(parts, "this config", supervised_sizes(config, task_text, steps_text))
         return
@@ -203,28 +218,27 @@ def check_training(config: dict[str, Any]) -> None:
     refuse_beyond(parts, "this config", rl_sizes(config, obs_dim, act_dim, task_text, steps_text))
 
 
-def check_adaptation(config: dict[str, Any], num_tasks: int, steps: int) -> None:
-    """Refuse `rlmaml adapt`/`compare` of a meta-RL run to `num_tasks` tasks in `steps` steps
-    (all tasks at once, every step's episodes kept) beyond the available memory. A supervised
-    run is left to the command to refuse."""
-    if "mode" in config:
-        return
+def check_adaptation(config: RLConfig, num_tasks: int, steps: int) -> None:
+    """Refuse `rlmaml adapt`/`compare`/`export` of a meta-RL run to `num_tasks` tasks in
+    `steps` steps (all tasks at once, every step's episodes kept) beyond the available memory."""
     obs_dim, act_dim = env_dims(config)
     parts = rl_parts(config, obs_dim, act_dim, num_tasks, steps, training=False)
-    sizes = rl_sizes(config, obs_dim, act_dim, f"--num-tasks={num_tasks}", f"--steps={steps}")
-    refuse_beyond(parts, "this adaptation", sizes, ("--num-tasks", "--steps"))
+    sizes = rl_sizes(config, obs_dim, act_dim, (Setting.NUM_TASKS, f"={num_tasks}"), (Setting.STEPS, f"={steps}"))
+    refuse_beyond(parts, "this adaptation", sizes, (Setting.NUM_TASKS, Setting.STEPS))
 
 
-def check_evaluation(config: dict[str, Any], num_tasks: int, steps: int | None) -> None:
+def check_evaluation(config: SinusoidConfig | ClassificationConfig, num_tasks: int, steps: int | None) -> None:
     """Refuse `rlmaml evaluate` of a supervised run (`steps` None: its eval_steps) beyond the
     available memory: meta-batches of at most meta_batch_size tasks, (steps + 1) scores of every
-    task. A meta-RL run is left to the command to refuse."""
-    if "mode" not in config:
-        return
-    steps = config["eval_steps"] if steps is None else steps
-    chunk = min(num_tasks, config["meta_batch_size"])
+    task."""
+    steps = config.eval_steps if steps is None else steps
+    chunk = min(num_tasks, config.meta_batch_size)
     # a float64 score per task and step, and a small tensor per meta-batch and step
-    scores = Part(8 * (steps + 1) * num_tasks + 200 * (steps + 1) * -(-num_tasks // chunk), ("--num-tasks", "--steps"))
+    scores = Part(
+        8 * (steps + 1) * num_tasks + 200 * (steps + 1) * -(-num_tasks // chunk), (Setting.NUM_TASKS, Setting.STEPS)
+    )
     parts = [*supervised_parts(config, chunk, steps, training=False), scores]
-    sizes = supervised_sizes(config, f"{chunk} tasks at a time of --num-tasks={num_tasks}", f"--steps={steps}")
+    sizes = supervised_sizes(
+        config, (f"{chunk} tasks at a time of ", Setting.NUM_TASKS, f"={num_tasks}"), (Setting.STEPS, f"={steps}")
+    )
     refuse_beyond(parts, "this evaluation", sizes)

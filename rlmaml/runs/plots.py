@@ -1,4 +1,5 @@
-"""Figures: training curves (meta-RL and supervised), navigation trajectories, MAML against baselines."""
+"""Figures of either mode: training curves from progress.csv, and the figure-saving they share
+(the meta-RL figures, which need the RL evaluation, are in rlmaml/rl/plots.py)."""
 
 from __future__ import annotations
 
@@ -11,75 +12,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rlmaml.rl.evaluation import AdaptationResult  # noqa: E402
-from rlmaml.core.statistics import StepStatistic  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
 
-def save_figure(figure: plt.Figure, path: Path, dpi: int) -> None:
+def save_figure(figure: Figure, path: Path, dpi: int) -> None:
     """Save into `path` (its folder created) and free the figure."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)
     plt.close(figure)
-
-
-def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) -> None:
-    """One panel per task (up to `max_tasks`): every episode's path before adaptation and
-    after the last step, the start and the goal."""
-    num = min(max_tasks, len(result.tasks))
-    fig, axes = plt.subplots(1, num, figsize=(4.2 * num, 4.4), squeeze=False)
-    last = len(result.episodes) - 1
-    for i, ax in enumerate(axes[0]):
-        for step, color in ((0, "tab:blue"), (last, "tab:red")):
-            episodes = result.episodes[step]
-            obs = episodes.observations[:, i].numpy()  # [T, E, 2]
-            mask = episodes.mask[:, i].numpy().astype(bool)
-            for e in range(obs.shape[1]):
-                xy = obs[mask[:, e], e]
-                label = ("before adaptation" if step == 0 else f"after {step} step(s)") if e == 0 else None
-                ax.plot(xy[:, 0], xy[:, 1], color=color, alpha=0.35, linewidth=1, label=label)
-        goal = result.tasks[i]["goal"]
-        ax.plot(0, 0, "ks", label="start")
-        ax.plot(goal[0], goal[1], "*", color="gold", markeredgecolor="k", markersize=16, label="goal")
-        ax.set_title(f"task {i}: goal ({goal[0]:.2f}, {goal[1]:.2f})")
-        ax.set_xlabel("x position")
-        ax.set_ylabel("y position")
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=110)
-
-
-def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_tasks: int, path: Path) -> None:
-    """Mean return against the number of gradient steps, with 95 % CI bands. A method
-    measured before adaptation only (the oracle) is drawn as a dashed level across the axis."""
-    figure, axes = plt.subplots(figsize=(7.8, 4.2))
-    all_steps = list(range(max(len(returns) for returns in results.values())))
-    for label, returns in results.items():
-        level = len(returns) == 1 and len(all_steps) > 1
-        steps = all_steps if level else [r.step for r in returns]
-        means = [returns[0].mean] * len(steps) if level else [r.mean for r in returns]
-        ci = [returns[0].ci95] * len(steps) if level else [r.ci95 for r in returns]
-        style = {"linestyle": "--"} if level else {"marker": "o"}
-        line = axes.plot(steps, means, label=label + (" (not adapted)" if level else ""), **style)[0]
-        axes.fill_between(
-            steps,
-            [m - c for m, c in zip(means, ci)],
-            [m + c for m, c in zip(means, ci)],
-            color=line.get_color(),
-            alpha=0.2,
-        )
-    axes.set_xlabel("number of gradient steps")
-    axes.set_ylabel("average return per episode")
-    axes.set_xticks(all_steps)
-    axes.set_title(f"{env_id}: {num_tasks} new tasks (bands: 95 % CI over tasks)", fontsize=10)
-    axes.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
-    axes.grid(alpha=0.3)
-    figure.tight_layout()
-    save_figure(figure, path, dpi=120)
 
 
 def read_progress(run_dir: Path) -> dict[str, np.ndarray]:
@@ -120,7 +62,8 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     dropped); a non-finite entry spoils only the windows that hold it."""
     if window <= 1:
         return values
-    return np.lib.stride_tricks.sliding_window_view(values, window, axis=-1).mean(axis=-1)
+    means: np.ndarray = np.lib.stride_tricks.sliding_window_view(values, window, axis=-1).mean(axis=-1)
+    return means
 
 
 def plot_training_curves(
@@ -140,10 +83,11 @@ def plot_training_curves(
     axes = axes[0]
     shortest = min(len(run["iteration"]) for runs in groups.values() for run in runs)
     window = min(window or max(1, shortest // 50), shortest)
-    for (label, runs), color in zip(groups.items(), itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
+    colors = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    for (label, runs), color in zip(groups.items(), colors, strict=False):  # the colours repeat endlessly
         length = min(len(run["iteration"]) for run in runs)
         suffix = f" (mean of {len(runs)} runs, band: min to max)" if len(runs) > 1 else ""
-        for axis, panel in zip(axes, panels):
+        for axis, panel in zip(axes, panels, strict=True):
             x = np.mean([run[panel.x][:length] for run in runs], axis=0) * panel.x_scale
             x = x + 1 if panel.x == "iteration" else x  # iterations completed
             for stage, style in (("before", "--"), ("after", "-")):
@@ -153,7 +97,7 @@ def plot_training_curves(
                 axis.plot(shown_x, values.mean(axis=0), style, color=color, label=name)
                 if len(runs) > 1:
                     axis.fill_between(shown_x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
-    for axis, panel in zip(axes, panels):
+    for axis, panel in zip(axes, panels, strict=True):
         axis.set_xlabel(panel.xlabel)
         axis.set_ylabel(panel.ylabel)
         axis.set_yscale("log" if panel.log_y else "linear")

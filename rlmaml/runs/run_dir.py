@@ -1,25 +1,23 @@
-"""A run directory: config.yaml, progress.csv, tensorboard/ and checkpoints/."""
+"""A run directory: config.yaml, progress.csv, tensorboard/ and checkpoints/, for runs of
+either mode (a meta-RL run's policy is built and loaded by rlmaml/rl/policy_io.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
-from torch import nn
 
+from rlmaml.errors import Setting, UserError
 from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write, latest_checkpoint, load_checkpoint
-from rlmaml.runs.config import is_supervised, resolve
+from rlmaml.runs.config import resolve
+from rlmaml.runs.config_types import Config
 from rlmaml.runs.distributed import Context
-from rlmaml.rl.environments import env_spaces
-from rlmaml.errors import UserError
-from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.runs.safe_yaml import safe_load
-from rlmaml.runs.weights import load_weights
 
 CONFIG_FILE = "config.yaml"
-POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 # Keys a resumed run may change: they do not alter the iterations already done
 # (cg_subsample: a long run may switch to exact curvature, docs/results.md; the step sizes:
 # a run that diverged continues from its last checkpoint with smaller ones).
@@ -33,19 +31,6 @@ RESUMABLE_CHANGES = (
     "meta_lr",
     "max_kl",
 )
-
-
-def build_policy(config: dict[str, Any]) -> nn.Module:
-    """The run's policy, initialised from its seed: rlmaml's MLP or an SB3 ActorCriticPolicy."""
-    observation_space, action_space = env_spaces(config)
-    torch.manual_seed(config["seed"])
-    if config["policy"] == "sb3":
-        from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
-
-        actor_critic = sb3_actor_critic(observation_space, action_space, config["hidden_sizes"], config["activation"])
-        return SB3GaussianPolicy(actor_critic)
-    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
-    return GaussianMLPPolicy(obs_dim, act_dim, config["hidden_sizes"], config["activation"])
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
@@ -70,30 +55,32 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     return resolve(data, ())
 
 
-def keep_run_settings(requested: dict[str, Any], run_dir: Path, explicit: set[str], context: Context) -> dict[str, Any]:
+def keep_run_settings(requested: Config, run_dir: Path, explicit: set[str], context: Context) -> Config:
     """The config a resumed run continues with: the run's own values of the resumable keys
     (config.yaml, read by rank 0 and shared with every process) unless `explicit`ly set
     again, so a resume without a run's earlier --set does not fall back to the packaged
     values (e.g. cg_subsample)."""
     kept: dict[str, Any] = {}
     if context.is_main and (Path(run_dir) / CONFIG_FILE).is_file():
-        saved = read_run_config(run_dir)
-        kept = {key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key not in explicit}
-    return {**requested, **context.broadcast_json(kept)}
+        saved, keys = read_run_config(run_dir), requested.to_mapping()
+        kept = {key: saved[key] for key in RESUMABLE_CHANGES if key in saved and key in keys and key not in explicit}
+    return replace(requested, **context.broadcast_json(kept))
 
 
 def check_resumable(saved: dict[str, Any], requested: dict[str, Any]) -> None:
     if saved.keys() != requested.keys():
         differing = ", ".join(sorted(saved.keys() ^ requested.keys()))
         raise UserError(
-            f"--resume: the run was trained with another kind of config (keys {differing} differ); "
-            "resume it with the config it was started from"
+            Setting.RESUME,
+            f": the run was trained with another kind of config (keys {differing} differ); "
+            "resume it with the config it was started from",
         )
     for key in saved:
         if key not in RESUMABLE_CHANGES and saved[key] != requested[key]:
             raise UserError(
-                f"--resume: config key '{key}' is {requested[key]!r} but the run used {saved[key]!r}; "
-                f"only {', '.join(RESUMABLE_CHANGES)} may change when resuming"
+                Setting.RESUME,
+                f": config key '{key}' is {requested[key]!r} but the run used {saved[key]!r}; "
+                f"only {', '.join(RESUMABLE_CHANGES)} may change when resuming",
             )
 
 
@@ -106,28 +93,11 @@ def load_latest_checkpoint(
         checkpoint = Path(run_dir) / CHECKPOINT_DIR / f"{iteration:06d}.json"
         if not checkpoint.is_file():
             saved = sorted(int(p.stem) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("[0-9]*.json"))
-            raise UserError(f"--checkpoint {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations")
+            raise UserError(
+                Setting.CHECKPOINT, f" {iteration}: {run_dir} has checkpoints after {saved or 'no'} iterations"
+            )
         return checkpoint, *load_checkpoint(checkpoint)
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
         raise UserError(f"no checkpoint in {run_dir}/checkpoints: the run saved none yet")
-    return checkpoint, *load_checkpoint(checkpoint)
-
-
-def load_trained_policy(
-    run_dir: Path, iteration: int | None = None
-) -> tuple[dict[str, Any], nn.Module, dict[str, Any]]:
-    """(config, policy with the weights of the latest checkpoint, or of the one saved after
-    `iteration` iterations, checkpoint metadata)."""
-    config = read_run_config(run_dir)
-    if is_supervised(config):
-        raise UserError(f"{run_dir} is a supervised run ({config['mode']}): use `rlmaml evaluate` on it")
-    checkpoint, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
-    policy = build_policy(config)
-    load_weights(policy, policy_weights(tensors), f"checkpoint {checkpoint}")
-    return config, policy, metadata
-
-
-def policy_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The policy's state dict out of a checkpoint's tensors."""
-    return {name.removeprefix(POLICY_PREFIX): t for name, t in tensors.items() if name.startswith(POLICY_PREFIX)}
+    return latest, *load_checkpoint(latest)

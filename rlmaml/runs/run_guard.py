@@ -34,7 +34,7 @@ class RunLock:
             os.close(self.fd)
             raise UserError(
                 f"{run_dir} is being written by another rlmaml process (PID {holder}): wait for it or stop it"
-            )
+            ) from None
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
 

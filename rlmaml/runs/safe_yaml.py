@@ -30,7 +30,7 @@ class _Refused(Exception):
     """A document the loader will not build; the message says why."""
 
 
-class _BoundedLoader(yaml.SafeLoader):
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML is untyped here (see pyproject.toml): Any
     """SafeLoader (pure Python: the composer is the part that sees aliases and depth)."""
 
     def __init__(self, stream: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
+from rlmaml.errors import RunFailed, Setting, Stopped, UserError
 from rlmaml.runs.checkpoint import (
     CHECKPOINT_DIR,
     latest_checkpoint,
@@ -23,26 +24,33 @@ from rlmaml.runs.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
+from rlmaml.runs.config_types import RunConfig
 from rlmaml.runs.distributed import Context
-from rlmaml.errors import RunFailed, Stopped, UserError
 from rlmaml.runs.logger import ProgressLog
 from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, write_config
 from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
 
 SKIPPED = "update_skipped"  # the progress.csv column every experiment reports, 1 or 0
+# What a checkpoint holds of an experiment: tensors by name and JSON-able counters
+Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
 
 
 class Experiment(Protocol):
     """One mode of meta-training (RL, supervised), as the trainer drives it."""
 
-    columns: tuple[str, ...]  # progress.csv columns besides iteration and wall_time, ending in SKIPPED
-    skip_reason: str  # what was not finite, when the last iteration's update was skipped
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """progress.csv columns besides iteration and wall_time, ending in SKIPPED."""
+
+    @property
+    def skip_reason(self) -> str:
+        """What was not finite, when the last iteration's update was skipped ("" otherwise)."""
 
     def run_iteration(self, iteration: int) -> dict[str, float]: ...
 
     def progress_text(self, stats: dict[str, float]) -> str: ...
 
-    def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    def checkpoint(self) -> Snapshot:
         """Tensors (weights, optimiser state) and JSON-able counters that resume needs."""
         ...
 
@@ -55,22 +63,27 @@ def check_new_run_dir(run_dir: Path) -> None:
     """A fresh run goes into a new or empty directory: never over another run's files or
     another program's."""
     if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(f"--out {run_dir} is a file, not a directory: give a directory for the run")
+        raise UserError(Setting.RUN_DIR, f" {run_dir} is a file, not a directory: give a directory for the run")
     if not run_dir.is_dir():
         return
     entries = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_FILE)
     if (run_dir / "progress.csv").exists() or latest_checkpoint(run_dir):
-        raise UserError(f"{run_dir} already holds a run: pass --resume to continue it, or another --out")
+        raise UserError(
+            f"{run_dir} already holds a run: pass ", Setting.RESUME, " to continue it, or another ", Setting.RUN_DIR
+        )
     if entries:
-        raise UserError(f"{run_dir} is not empty and not an rlmaml run (it holds {entries[0]}): give another --out")
+        raise UserError(
+            f"{run_dir} is not empty and not an rlmaml run (it holds {entries[0]}): give another ", Setting.RUN_DIR
+        )
 
 
 class Trainer:
-    """Runs `config["iterations"]` iterations of `experiment` into `run_dir`."""
+    """Runs `config.iterations` iterations of `experiment` into `run_dir`, writing the
+    config's mapping to config.yaml and to every checkpoint."""
 
     def __init__(
         self,
-        config: dict[str, Any],
+        config: RunConfig,
         run_dir: Path,
         experiment: Experiment,
         resume: bool = False,
@@ -107,7 +120,7 @@ class Trainer:
                 self._restore()
             columns = ("iteration", "wall_time", *self.experiment.columns)
             self.log = ProgressLog(self.run_dir, columns, self.start_iteration)
-            write_config(self.run_dir, self.config)
+            write_config(self.run_dir, self.config.to_mapping())
         except BaseException:
             self.lock.release()
             raise
@@ -126,7 +139,7 @@ class Trainer:
             self.start_iteration, self.wall_offset = start["iteration"], start["wall_time"]
 
     def _restore(self) -> None:
-        check_resumable(read_run_config(self.run_dir), self.config)
+        check_resumable(read_run_config(self.run_dir), self.config.to_mapping())
         checkpoint = latest_checkpoint(self.run_dir)
         if checkpoint is None:
             return  # nothing saved yet: start from scratch in the same directory
@@ -139,18 +152,23 @@ class Trainer:
         self.start_iteration = metadata["iterations_done"]
         self.wall_offset = float(metadata["wall_time"])
 
-    def _save(self, iterations_done: int, wall_time: float, snapshot: tuple[dict, dict] | None = None) -> None:
+    def _save(self, iterations_done: int, wall_time: float, snapshot: Snapshot | None = None) -> None:
         tensors, state = snapshot or self.experiment.checkpoint()
-        metadata = {"iterations_done": iterations_done, "wall_time": wall_time, "state": state, "config": self.config}
+        metadata = {
+            "iterations_done": iterations_done,
+            "wall_time": wall_time,
+            "state": state,
+            "config": self.config.to_mapping(),
+        }
         save_checkpoint(self.run_dir, iterations_done, tensors, metadata)
 
-    def _snapshot(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    def _snapshot(self) -> Snapshot:
         """A copy of the experiment's state between iterations: what a stop saves."""
         tensors, state = self.experiment.checkpoint()
         return {name: t.detach().clone() for name, t in tensors.items()}, dict(state)
 
     def _check_divergence(self, skipped_in_a_row: int, iteration: int) -> None:
-        limit = self.config["max_skipped_updates"]
+        limit = self.config.max_skipped_updates
         if skipped_in_a_row < limit:
             return
         last = latest_checkpoint(self.run_dir) if self.context.is_main else None
@@ -158,11 +176,15 @@ class Trainer:
         raise RunFailed(
             f"training diverged: {self.experiment.skip_reason} in {limit} updates in a row (iterations "
             f"{iteration - limit + 1} to {iteration}, all skipped, the weights kept finite); resume from {resume} "
-            "with --resume and a smaller fast_lr, meta_lr or max_kl (--set)"
+            "with ",
+            Setting.RESUME,
+            " and a smaller fast_lr, meta_lr or max_kl (",
+            Setting.OVERRIDES,
+            ")",
         )
 
     def run(self) -> None:
-        total, every = self.config["iterations"], self.config["checkpoint_every"]
+        total, every = self.config.iterations, self.config.checkpoint_every
         main = self.context.is_main
         start = time.perf_counter()
         bar = tqdm(
@@ -186,6 +208,7 @@ class Trainer:
                         wall_time = self.wall_offset + time.perf_counter() - start
                         with signals.deferred():  # a signal here waits for the row and the checkpoint
                             if main:
+                                assert self.log is not None  # rank 0 opened it with the run directory
                                 row = {"wall_time": wall_time, **stats}
                                 self.log.write(iteration, {k: row[k] for k in ("wall_time", *self.experiment.columns)})
                                 bar.set_postfix_str(self.experiment.progress_text(stats))
@@ -205,14 +228,14 @@ class Trainer:
                 self.lock.release()
             self.experiment.close()
 
-    def _stop(self, stop: StopRequested, done: int, wall_time: float, snapshot: tuple[dict, dict] | None) -> None:
+    def _stop(self, stop: StopRequested, done: int, wall_time: float, snapshot: Snapshot | None) -> None:
         """Save the last complete iteration (unless its checkpoint exists) and say where to resume."""
         if self.context.is_main:
             checkpoint = self.run_dir / CHECKPOINT_DIR / f"{done:06d}.json"
             if not checkpoint.is_file():
                 self._save(done, wall_time, snapshot)
         raise Stopped(
-            f"stopped by {stop} after {done} complete iterations, saved in {self.run_dir}: "
-            f"continue with `rlmaml train ... --out {self.run_dir} --resume`",
+            f"stopped by {stop} after {done} complete iterations, saved in {self.run_dir}",
             stop.signum,
+            self.run_dir,
         ) from None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rlmaml.core.statistics import EVALUATION_ITERATION, StepStatistic, mean_and_ci95
+from rlmaml.core.seeding import EVALUATION_ITERATION
+from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 from rlmaml.supervised.experiment import SupervisedExperiment
 
 
@@ -36,7 +37,7 @@ def evaluate_held_out(
     model = experiment.problem.model
     was_training = model.training
     model.eval()
-    chunk = experiment.config["meta_batch_size"]
+    chunk = experiment.config.meta_batch_size
     scores: list[list[torch.Tensor]] = [[] for _ in range(steps + 1)]
     try:
         for start in range(0, num_tasks, chunk):

@@ -7,9 +7,10 @@ from typing import Any
 
 import torch
 
-from rlmaml.runs.config import is_supervised, resolve
-from rlmaml.runs.distributed import Context
 from rlmaml.errors import UserError
+from rlmaml.runs.config import is_supervised, typed_config
+from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig, SupervisedConfig
+from rlmaml.runs.distributed import Context
 from rlmaml.runs.run_dir import load_latest_checkpoint, read_run_config
 from rlmaml.supervised.learner import MetaSettings, SupervisedMetaLearner
 from rlmaml.supervised.problems import build_problem
@@ -19,12 +20,12 @@ class SupervisedExperiment:
     """Samples a meta-batch of training tasks per iteration, seeded by (seed, iteration,
     task index), and takes one Adam step of the learner."""
 
-    def __init__(self, config: dict[str, Any], context: Context | None = None) -> None:
+    def __init__(self, config: SinusoidConfig | ClassificationConfig, context: Context | None = None) -> None:
         """With a distributed `context` this process samples and adapts its shard of each
         meta-batch, on the context's device."""
         self.config = config
         context = context or Context()
-        self.shard = context.shard(config["meta_batch_size"])
+        self.shard = context.shard(config.meta_batch_size)
         self.device = context.device
         self.problem = build_problem(config)
         self.problem.model.to(self.device)
@@ -37,8 +38,7 @@ class SupervisedExperiment:
 
     def run_iteration(self, iteration: int, per_task_loop: bool = False) -> dict[str, float]:
         """`per_task_loop`: the unbatched reference (see SupervisedMetaLearner.step)."""
-        c = self.config
-        batch = self.problem.tasks.sample(self.shard.indices, c["seed"], iteration).to(self.device)
+        batch = self.problem.tasks.sample(self.shard.indices, self.config.seed, iteration).to(self.device)
         stats = self.learner.step(batch, iteration, self.shard, per_task_loop)
         if self.classification:
             stats["accuracy_before"], stats["accuracy_after"] = stats["score_before"], stats["score_after"]
@@ -70,14 +70,15 @@ class SupervisedExperiment:
 def load_trained_experiment(
     run_dir: Path, overrides: dict[str, Any] | None = None, iteration: int | None = None
 ) -> tuple[dict[str, Any], SupervisedExperiment, dict[str, Any]]:
-    """(config, experiment with the weights of the latest checkpoint, or of the one saved
-    after `iteration` iterations, checkpoint metadata). `overrides` change keys that do not
-    touch the weights, e.g. shots or data_dir."""
-    config = read_run_config(run_dir)
-    if not is_supervised(config):
+    """(the config's mapping, experiment with the weights of the latest checkpoint, or of
+    the one saved after `iteration` iterations, checkpoint metadata). `overrides` change keys
+    that do not touch the weights, e.g. shots or data_dir. The experiment's `config` is the
+    typed config; the mapping is for callers that read the run's config as a mapping."""
+    saved = read_run_config(run_dir)
+    config = typed_config({**saved, **(overrides or {})}) if is_supervised(saved) else None
+    if not isinstance(config, SupervisedConfig):
         raise UserError(f"{run_dir} is a meta-RL run: use `rlmaml adapt` on it")
-    config = resolve({**config, **(overrides or {})}, ())
     _, tensors, metadata = load_latest_checkpoint(run_dir, iteration)
     experiment = SupervisedExperiment(config)
     experiment.restore(tensors, metadata["state"])
-    return config, experiment, metadata
+    return config.to_mapping(), experiment, metadata

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rlmaml.core.seeding import task_rng
 from rlmaml.errors import UserError
 from rlmaml.supervised.images import ImageClasses
-from rlmaml.supervised.tasks import TaskBatch, task_rng
+from rlmaml.supervised.tasks import TaskBatch
 
 SPLIT_SEED = 1  # the class split is part of the dataset's definition, not of a run
 ROTATIONS = 4  # 0, 90, 180 and 270 degrees
@@ -82,8 +83,8 @@ class FewShotTasks:
         images = self.classes.images[torch.from_numpy(np.stack(members))]  # [T, N, K+Q, C, H, W]
         turns = torch.from_numpy(np.stack(rotations))
         for quarter in range(1, self.rotations):
-            chosen = turns == quarter
-            images[chosen] = torch.rot90(images[chosen], quarter, dims=(-2, -1))
+            turned = turns == quarter
+            images[turned] = torch.rot90(images[turned], quarter, dims=(-2, -1))
         images = images.float() / 255.0
         num_tasks = len(task_indices)
         labels = torch.arange(self.ways).view(1, self.ways, 1).expand(num_tasks, self.ways, per_class)

@@ -73,7 +73,7 @@ def find_class_files(data_dir: Path, only: Sequence[str] | None = None) -> dict[
 
 def decode(image: Image.Image, size: int, channels: int) -> np.ndarray:
     """[C, size, size] uint8: grey (1 channel) or RGB (3), resized with a Lanczos filter."""
-    converted = image.convert("L" if channels == 1 else "RGB").resize((size, size), Image.LANCZOS)
+    converted = image.convert("L" if channels == 1 else "RGB").resize((size, size), Image.Resampling.LANCZOS)
     array = np.asarray(converted, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 

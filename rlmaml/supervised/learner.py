@@ -5,17 +5,17 @@ MAML++'s options are switched by `MetaSettings`."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
-from torch import nn
 from torch.func import functional_call
 
-from rlmaml.runs.distributed import Context, Shard
 from rlmaml.core.functional import Params, call_per_task, expand_to_tasks, flatten
 from rlmaml.core.maml import StepSize, adapt
+from rlmaml.runs.config_types import SupervisedConfig
+from rlmaml.runs.distributed import Context, Shard
+from rlmaml.runs.weights import load_weights
 from rlmaml.supervised.mamlpp import (
     InnerLearningRates,
     cosine_learning_rate,
@@ -23,9 +23,9 @@ from rlmaml.supervised.mamlpp import (
     multi_step_loss_weights,
     uses_multi_step_loss,
 )
+from rlmaml.supervised.models import MetaModel
 from rlmaml.supervised.optimizer_state import load_optimizer_tensors, optimizer_tensors
 from rlmaml.supervised.tasks import TaskBatch
-from rlmaml.runs.weights import load_weights
 
 PerTask = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets) [T, ...] -> [T]
 MODEL_PREFIX, INNER_LR_PREFIX = "model.", "inner_lr."
@@ -47,8 +47,20 @@ class MetaSettings:
     min_meta_lr: float
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> MetaSettings:
-        return cls(**{name: config[name] for name in cls.__dataclass_fields__})
+    def from_config(cls, config: SupervisedConfig) -> MetaSettings:
+        return cls(
+            num_steps=config.num_steps,
+            fast_lr=config.fast_lr,
+            first_order=config.first_order,
+            meta_lr=config.meta_lr,
+            iterations=config.iterations,
+            multi_step_loss=config.multi_step_loss,
+            multi_step_loss_iterations=config.multi_step_loss_iterations,
+            first_order_iterations=config.first_order_iterations,
+            learn_inner_lr=config.learn_inner_lr,
+            cosine_lr=config.cosine_lr,
+            min_meta_lr=config.min_meta_lr,
+        )
 
 
 @dataclass
@@ -69,7 +81,7 @@ class SupervisedMetaLearner:
     parameters in `fast_parameters()`; everything else it has is meta-learned only."""
 
     def __init__(
-        self, model: nn.Module, loss: PerTask, score: PerTask, settings: MetaSettings, context: Context | None = None
+        self, model: MetaModel, loss: PerTask, score: PerTask, settings: MetaSettings, context: Context | None = None
     ) -> None:
         """With a distributed `context` each process adapts its shard of the meta-batch; the
         gradients, batch-norm statistics and reported values are reduced over all processes."""
@@ -88,20 +100,23 @@ class SupervisedMetaLearner:
         self.optimizer = torch.optim.Adam(self.meta_parameters.values(), lr=settings.meta_lr)
         self.skip_reason = ""  # why the last step left the weights alone, if it was not finite
 
-    def step_sizes(self, steps: int) -> StepSize | list[StepSize]:
+    def step_sizes(self, steps: int) -> StepSize | Sequence[StepSize]:
         return self.inner_lrs.schedule(steps) if self.inner_lrs is not None else self.settings.fast_lr
 
     def predict(self, task_params: Params, inputs: torch.Tensor, stage: int) -> torch.Tensor:
         """Outputs [T, B, ...] of every task's parameters on its inputs, in one vmapped call."""
         if self.model.records_statistics:
+            outputs: torch.Tensor
             outputs, statistics = call_per_task(self.model, task_params, inputs, stage=stage, return_stats=True)
             self.model.record_statistics(stage, self.context.gather(statistics).mean(0))
-            return outputs
-        return call_per_task(self.model, task_params, inputs, stage=stage)
+        else:
+            outputs = call_per_task(self.model, task_params, inputs, stage=stage)
+        return outputs
 
     def predict_one_task(self, params: Params, inputs: torch.Tensor, stage: int) -> torch.Tensor:
         """`predict` for a single task (inputs [1, B, ...]) with plain, unbatched parameters."""
-        return functional_call(self.model, params, (inputs[0],), {"stage": stage}).unsqueeze(0)
+        outputs: torch.Tensor = functional_call(self.model, params, (inputs[0],), {"stage": stage})
+        return outputs.unsqueeze(0)
 
     def adapt(self, batch: TaskBatch, steps: int, first_order: bool, batched: bool = True) -> list[Params]:
         """Every task's parameters after 0..steps inner steps on its support set: all tasks
@@ -138,7 +153,7 @@ class SupervisedMetaLearner:
                 terms.append(weight * self.loss(after, targets).mean())
         after = after.detach()
         return MetaObjective(
-            sum(terms),
+            sum(terms[1:], start=terms[0]),  # from the first term, not 0: the same sum, typed a Tensor
             self.loss(before, targets),
             self.loss(after, targets),
             self.score(before, targets),
@@ -188,7 +203,7 @@ class SupervisedMetaLearner:
         if all(torch.isfinite(p).all() for p in parameters):
             return ""
         with torch.no_grad():
-            for p, old in zip(parameters, before):
+            for p, old in zip(parameters, before, strict=True):
                 p.copy_(old)
         self.optimizer.load_state_dict(optimizer_before)
         return "Adam's step makes the weights non-finite"
@@ -200,7 +215,7 @@ class SupervisedMetaLearner:
             return
         grads = [p.grad for p in self.meta_parameters.values() if p.grad is not None]  # the same on every rank
         total = self.context.sum_over_tasks(flatten([g * share for g in grads]).unsqueeze(0))
-        for grad, summed in zip(grads, total.split([g.numel() for g in grads])):
+        for grad, summed in zip(grads, total.split([g.numel() for g in grads]), strict=True):
             grad.copy_(summed.view_as(grad))
 
     def evaluate(self, batch: TaskBatch, steps: int) -> list[torch.Tensor]:

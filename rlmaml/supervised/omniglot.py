@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rlmaml.errors import UserError
+from rlmaml.errors import Setting, UserError
 from rlmaml.supervised.images import ImageClasses, find_class_files, load_image_classes
 
 PARTS = ("images_background", "images_evaluation")
@@ -19,7 +19,9 @@ def check_omniglot(data_dir: Path) -> None:
             raise UserError(
                 f"Omniglot not found: {data_dir.resolve()} holds neither {part}.zip nor an extracted {part}/ "
                 f"folder. Download images_background.zip and images_evaluation.zip from {SOURCE} into that "
-                "folder, or point data_dir at them (train: --set data_dir=DIR; evaluate: --data-dir DIR)"
+                "folder, or point data_dir at them (",
+                Setting.DATA_DIR,
+                ")",
             )
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
 
-from rlmaml.supervised.learner import SupervisedMetaLearner  # noqa: E402
-from rlmaml.supervised.sinusoid import INPUT_RANGE, SinusoidBatch, sinusoid  # noqa: E402
+from rlmaml.supervised.learner import SupervisedMetaLearner
+from rlmaml.supervised.sinusoid import INPUT_RANGE, SinusoidBatch, sinusoid
 
 
 def plot_sinusoid(learner: SupervisedMetaLearner, batch: SinusoidBatch, steps: int, path: Path) -> None:

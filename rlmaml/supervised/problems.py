@@ -5,17 +5,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from rlmaml.errors import UserError
+from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig
 from rlmaml.supervised.fewshot import FewShotTasks, split_classes
 from rlmaml.supervised.images import ImageClasses, find_class_files, load_image_classes
 from rlmaml.supervised.learner import PerTask
-from rlmaml.supervised.models import ConvNet, RegressionMLP
+from rlmaml.supervised.models import ConvNet, MetaModel, RegressionMLP
 from rlmaml.supervised.omniglot import load_omniglot
 from rlmaml.supervised.sinusoid import SinusoidTasks
 
@@ -35,7 +34,7 @@ def accuracy_per_task(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 @dataclass
 class Problem:
     tasks: SinusoidTasks | FewShotTasks
-    model: nn.Module
+    model: MetaModel
     loss: PerTask
     score: PerTask  # MSE for regression, accuracy for classification
 
@@ -60,21 +59,21 @@ def image_classes(dataset: str, data_dir: str, size: int, channels: int) -> Imag
     return load_image_classes(class_files, size, channels)
 
 
-def build_problem(config: dict[str, Any]) -> Problem:
+def build_problem(config: SinusoidConfig | ClassificationConfig) -> Problem:
     """The model is initialised from the config's seed, like the RL policy."""
-    torch.manual_seed(config["seed"])
-    if config["mode"] == "sinusoid":
-        tasks = SinusoidTasks(config["shots"], config["query_shots"])
-        return Problem(tasks, RegressionMLP(config["hidden_sizes"]), mse_per_task, mse_per_task)
-    classes = image_classes(config["dataset"], config["data_dir"], config["image_size"], config["channels"])
-    splits = split_classes(len(classes.names), config["train_classes"], config["val_classes"])
-    tasks = FewShotTasks(classes, splits, config["ways"], config["shots"], config["query_shots"], config["rotations"])
+    torch.manual_seed(config.seed)
+    if isinstance(config, SinusoidConfig):
+        regression = SinusoidTasks(config.shots, config.query_shots)
+        return Problem(regression, RegressionMLP(config.hidden_sizes), mse_per_task, mse_per_task)
+    classes = image_classes(config.dataset, config.data_dir, config.image_size, config.channels)
+    splits = split_classes(len(classes.names), config.train_classes, config.val_classes)
+    tasks = FewShotTasks(classes, splits, config.ways, config.shots, config.query_shots, config.rotations)
     model = ConvNet(
-        config["channels"],
-        config["ways"],
-        config["filters"],
-        config["conv_blocks"],
-        stages=config["num_steps"] + 1 if config["per_step_bn"] else 1,
-        running=config["bn_mode"] == "running",
+        config.channels,
+        config.ways,
+        config.filters,
+        config.conv_blocks,
+        stages=config.num_steps + 1 if config.per_step_bn else 1,
+        running=config.bn_mode == "running",
     )
     return Problem(tasks, model, cross_entropy_per_task, accuracy_per_task)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rlmaml.supervised.tasks import TaskBatch, task_rng
+from rlmaml.core.seeding import task_rng
+from rlmaml.supervised.tasks import TaskBatch
 
 AMPLITUDE = (0.1, 5.0)
 PHASE = (0.0, math.pi)
@@ -42,8 +43,8 @@ class SinusoidTasks:
         draws = []
         for i in task_indices:
             rng = task_rng(seed, iteration, i)
-            amplitude, phase = rng.uniform(*AMPLITUDE), rng.uniform(*PHASE)
-            draws.append((amplitude, phase, rng.uniform(*INPUT_RANGE, size=self.shots + self.query_shots)))
+            task_amplitude, task_phase = rng.uniform(*AMPLITUDE), rng.uniform(*PHASE)
+            draws.append((task_amplitude, task_phase, rng.uniform(*INPUT_RANGE, size=self.shots + self.query_shots)))
         amplitude = torch.tensor([d[0] for d in draws], dtype=torch.float32)
         phase = torch.tensor([d[1] for d in draws], dtype=torch.float32)
         x = torch.from_numpy(np.stack([d[2] for d in draws]).astype(np.float32)).unsqueeze(-1)

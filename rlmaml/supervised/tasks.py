@@ -1,10 +1,9 @@
-"""A batch of few-shot tasks as stacked tensors, and the per-task random streams."""
+"""A batch of few-shot tasks as stacked tensors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
 import torch
 
 
@@ -27,9 +26,3 @@ class TaskBatch:
 
     def to(self, device: torch.device) -> TaskBatch:
         return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
-
-
-def task_rng(seed: int, iteration: int, task_index: int) -> np.random.Generator:
-    """Task i of an iteration draws from its own stream, so a task does not depend on how
-    many tasks are sampled with it or in which chunk."""
-    return np.random.default_rng(np.random.SeedSequence([seed, iteration, task_index]))

@@ -1,62 +1,25 @@
 """The zoo: run directories shipped under `zoo/` so users adapt a meta-trained policy without
 training it, each with `evaluation.json` (the paper's protocol on its checkpoints). This
-module reads entries and sets them against the paper's numbers; `rlmaml zoo` lists them."""
+module reads entries and sets them against the paper's numbers (rlmaml.zoo.reference);
+`rlmaml zoo` lists them."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlmaml.errors import Setting, UserError
 from rlmaml.runs.checkpoint import latest_checkpoint
-from rlmaml.runs.config import is_supervised, packaged_configs
-from rlmaml.errors import UserError
+from rlmaml.runs.config import packaged_configs, typed_config
+from rlmaml.runs.config_types import Config, SupervisedConfig
 from rlmaml.runs.run_dir import CONFIG_FILE, load_latest_checkpoint, read_run_config
+from rlmaml.zoo.reference import Reference, reference_for
 
 EVALUATION_FILE = "evaluation.json"
 FIGURE_FILE = "evaluation.png"
 SKIPPED_IN_SIZE = ("tensorboard",)  # git-ignored in the zoo
-
-
-@dataclass(frozen=True)
-class Reference:
-    """What a config's row reports: the metric after the `headline` steps, and the paper's
-    means (and CIs where it gives them) after that many steps."""
-
-    task: str
-    metric: str  # "return", "mse" or "accuracy"
-    headline: tuple[int, ...]
-    paper: dict[int, float] = field(default_factory=dict)
-    paper_ci95: dict[int, float] = field(default_factory=dict)
-    shots: int | None = None  # supervised: support examples at evaluation (None: the config's)
-
-
-def rl_reference(task: str, values: tuple[float, ...] = ()) -> Reference:
-    """An RL row: the paper's returns after 0, 1, 2, 3 steps (none for AntGoal)."""
-    return Reference(task, "return", (1, 2, 3), dict(enumerate(values)))
-
-
-def accuracy_reference(task: str, step: int, mean: float, ci95: float) -> Reference:
-    return Reference(task, "accuracy", (step,), {step: mean / 100}, {step: ci95 / 100})
-
-
-# The MAML paper (Finn et al. 2017), from ../shared/design.md "Reference numbers", by config
-# name. Returns are of 40 test tasks; Omniglot 5-way was tested with 3 steps, 20-way with 5;
-# the sinusoid numbers are at K = 5 for a model trained at K = 10.
-PAPER: dict[str, Reference] = {
-    "navigation2d": rl_reference("2D navigation", (-40.4, -11.7, -3.3, -3.2)),
-    "halfcheetah-vel": rl_reference("HalfCheetahVel", (-129.5, -78.6, -66.6, -60.8)),
-    "halfcheetah-dir": rl_reference("HalfCheetahDir", (-50.7, 293.2, 313.5, 315.7)),
-    "ant-vel": rl_reference("AntVel", (30.6, 96.7, 100.1, 101.4)),
-    "ant-dir": rl_reference("AntDir", (8.7, 499.2, 500.7, 499.1)),
-    "ant-goal": rl_reference("AntGoal"),
-    "sinusoid": Reference("sinusoid K = 5", "mse", (10,), {1: 0.67, 5: 0.38, 10: 0.35}, shots=5),
-    "omniglot-5w1s": accuracy_reference("Omniglot 5-way 1-shot", 3, 98.7, 0.4),
-    "omniglot-5w5s": accuracy_reference("Omniglot 5-way 5-shot", 3, 99.9, 0.1),
-    "omniglot-20w1s": accuracy_reference("Omniglot 20-way 1-shot", 5, 95.8, 0.3),
-    "omniglot-20w5s": accuracy_reference("Omniglot 20-way 5-shot", 5, 98.9, 0.2),
-}
 
 
 def config_name(entry_name: str) -> str | None:
@@ -69,23 +32,11 @@ def config_name(entry_name: str) -> str | None:
     return max(prefixes, key=len) if prefixes else None
 
 
-def reference_for(name: str | None, config: dict[str, Any]) -> Reference:
-    """The paper's row, or for a config the paper lacks a row without numbers."""
-    if name in PAPER:
-        return PAPER[name]
-    from rlmaml.cli import task_name
-
-    if not is_supervised(config):
-        return rl_reference(task_name(config))
-    metric = "mse" if config["mode"] == "sinusoid" else "accuracy"
-    return Reference(task_name(config), metric, (config["eval_steps"],))
-
-
 @dataclass
 class Entry:
     path: Path
     config_name: str | None
-    config: dict[str, Any]
+    config: Config
     iterations_done: int
     evaluation: dict[str, Any] | None
 
@@ -100,7 +51,7 @@ class Entry:
     @property
     def kind(self) -> str:
         """The env id, or the supervised mode."""
-        return self.config["mode"] if is_supervised(self.config) else self.config["env"]
+        return self.config.mode if isinstance(self.config, SupervisedConfig) else self.config.env
 
     @property
     def size_bytes(self) -> int:
@@ -120,7 +71,7 @@ def read_entry(path: Path) -> Entry:
     """An entry's config, its iterations done (the newest checkpoint's; 0 before the first)
     and its evaluation, all checked on reading."""
     path = Path(path)
-    config = read_run_config(path)
+    config = typed_config(read_run_config(path))
     done = 0
     if latest_checkpoint(path) is not None:
         done = load_latest_checkpoint(path)[2]["iterations_done"]
@@ -136,7 +87,7 @@ def read_evaluation(path: Path) -> dict[str, Any]:
         raise UserError(f"{path} is unreadable: {error}") from None
     records = evaluation.get("checkpoints") if isinstance(evaluation, dict) else None
     whole = isinstance(records, list) and all(isinstance(r, dict) and type(r.get("iterations")) is int for r in records)
-    if not whole or not isinstance(evaluation.get("protocol"), dict):
+    if not (isinstance(evaluation, dict) and whole and isinstance(evaluation.get("protocol"), dict)):
         raise UserError(f"{path} is not an evaluation scripts/zoo_evaluate.py wrote: restore it from git")
     return evaluation
 
@@ -145,7 +96,7 @@ def zoo_entries(zoo_dir: Path) -> list[Entry]:
     """Every run directory (a folder with config.yaml) in the zoo, by name."""
     zoo_dir = Path(zoo_dir)
     if not zoo_dir.is_dir():
-        raise UserError(f"no zoo at {zoo_dir}: give the folder of entries with --dir")
+        raise UserError(f"no zoo at {zoo_dir}: give the folder of entries with ", Setting.ZOO_DIR)
     return [read_entry(p) for p in sorted(zoo_dir.iterdir()) if (p / CONFIG_FILE).is_file()]
 
 
@@ -228,12 +179,12 @@ def describe(entry: Entry) -> dict[str, Any]:
         "config": entry.config_name,
         "kind": entry.kind,
         "iterations_done": entry.iterations_done,
-        "iterations": entry.config["iterations"],
+        "iterations": entry.config.iterations,
         "size_bytes": entry.size_bytes,
         "metric": entry.reference.metric,
         "evaluated_checkpoint": record["iterations"] if record else None,
         "headline": headline(entry),
-        "command": entry.evaluation.get("command") if record else None,
+        "command": (entry.evaluation or {}).get("command") if record else None,
         "evaluate_command": evaluate_command(entry),
     }
 
@@ -243,7 +194,7 @@ def entry_lines(entry: Entry) -> list[str]:
     result against the paper's, and the command that reproduces (or makes) its evaluation."""
     config = entry.config_name or "no packaged config"
     lines = [
-        f"{entry.name} ({config}, {entry.kind}): {entry.iterations_done} of {entry.config['iterations']} "
+        f"{entry.name} ({config}, {entry.kind}): {entry.iterations_done} of {entry.config.iterations} "
         f"iterations, {entry.size_bytes / 1e6:.2f} MB"
     ]
     record, reference = latest_record(entry.evaluation), entry.reference
@@ -252,7 +203,7 @@ def entry_lines(entry: Entry) -> list[str]:
         return [*lines, f"  evaluate: {evaluate_command(entry)}"]
     lines.append(f"  checkpoint {record['iterations']}, {steps_text(reference)}: {result_text(entry)}")
     lines.append(f"  paper: {paper_text(reference)}")
-    lines.append(f"  reproduce: {entry.evaluation.get('command')}")
+    lines.append(f"  reproduce: {(entry.evaluation or {}).get('command')}")
     if record["iterations"] < entry.iterations_done:
         lines.append(f"  checkpoint {entry.iterations_done} not evaluated yet: {evaluate_command(entry)}")
     return lines

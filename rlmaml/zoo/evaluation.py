@@ -6,26 +6,25 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write
-from rlmaml.cli import finite_or_none
-from rlmaml.runs.config import is_supervised
+from rlmaml.core.statistics import StepStatistic, finite_or_none
 from rlmaml.errors import UserError
+from rlmaml.runs.checkpoint import CHECKPOINT_DIR, atomic_write_text
+from rlmaml.runs.config_types import SupervisedConfig
 from rlmaml.runs.run_guard import LOCK_FILE  # held by `rlmaml train` while it writes
-from rlmaml.core.statistics import StepStatistic
 from rlmaml.zoo.entries import (
     EVALUATION_FILE,
     FIGURE_FILE,
     Entry,
-    Reference,
     read_entry,
     shown_path,
     statistics_of,
     steps_word,
 )
+from rlmaml.zoo.reference import Reference
 
 # The paper's evaluation: 40 new tasks, 3 steps of 4000 env steps each (fast_batch_size episodes
 # at the locomotion configs' horizon; where that differs, as for navigation2d's 40 episodes of 100
@@ -37,17 +36,17 @@ SUPERVISED_TASKS = 600
 
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
-    if not is_supervised(entry.config):
+    if not isinstance(entry.config, SupervisedConfig):
         from rlmaml.rl.evaluation import paper_episodes
 
         episodes = paper_episodes(entry.config)
-        extra = {} if episodes == entry.config["fast_batch_size"] else {"episodes": episodes}
+        extra = {} if episodes == entry.config.fast_batch_size else {"episodes": episodes}
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference
     return {
         "num_tasks": num_tasks or SUPERVISED_TASKS,
         "steps": max(reference.headline),
-        "shots": reference.shots or entry.config["shots"],
+        "shots": reference.shots or entry.config.shots,
         "split": "test",
         "seed": 0,
         "metric": reference.metric,
@@ -73,9 +72,10 @@ def json_safe(statistic: StepStatistic) -> dict[str, Any]:
 def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: str | None = None) -> dict[str, Any]:
     """One checkpoint under the protocol, with what its metadata says it cost."""
     n, steps, seed = protocol["num_tasks"], protocol["steps"], protocol["seed"]
+    statistics: Sequence[StepStatistic]
     if "lr_schedule" in protocol:
         from rlmaml.rl.evaluation import adapt_and_measure
-        from rlmaml.runs.run_dir import load_trained_policy
+        from rlmaml.rl.policy_io import load_trained_policy
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
         result = adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"], protocol.get("episodes"))
@@ -152,7 +152,7 @@ def evaluate_entry(
         log(f"{shown_path(entry.path)}: checkpoint {iteration}, {protocol['num_tasks']} tasks ...")
         evaluation = merged(entry, protocol, measure(entry, protocol, iteration, data_dir))
         text = json.dumps(evaluation, indent=2) + "\n"
-        atomic_write(entry.path / EVALUATION_FILE, lambda tmp: Path(tmp).write_text(text))
+        atomic_write_text(entry.path / EVALUATION_FILE, text)
         entry.evaluation = evaluation
     if entry.evaluation:
         plot_evaluation(entry.evaluation, entry.reference, entry.path / FIGURE_FILE)
@@ -200,7 +200,9 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
 def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path) -> None:
     """Mean (with 95 % CI band) after 0 and the reported steps against iterations, the
     paper's numbers as dashed lines of the same colour."""
-    from rlmaml.runs.plots import plt, save_figure
+    import matplotlib.pyplot as plt
+
+    from rlmaml.runs.plots import save_figure  # selects the Agg backend, also after pyplot's import
 
     records = evaluation["checkpoints"]
     x = [r["iterations"] for r in records]
@@ -208,12 +210,16 @@ def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path
     shown = sorted({0, *reference.headline, *reference.paper} & set.intersection(*(set(s) for s in per_step)))
     scale = 100.0 if reference.metric == "accuracy" else 1.0
     figure, axes = plt.subplots(figsize=(7.8, 4.2))
-    for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4):
+    for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False):
         means = [scale * (s[step]["mean"] if s[step]["mean"] is not None else float("nan")) for s in per_step]
         cis = [scale * (s[step]["ci95"] if s[step]["ci95"] is not None else 0.0) for s in per_step]
         axes.plot(x, means, "o-", color=color, label=f"after {steps_word(step)}")
         axes.fill_between(
-            x, [m - c for m, c in zip(means, cis)], [m + c for m, c in zip(means, cis)], color=color, alpha=0.12
+            x,
+            [m - c for m, c in zip(means, cis, strict=True)],
+            [m + c for m, c in zip(means, cis, strict=True)],
+            color=color,
+            alpha=0.12,
         )
         if step in reference.paper:
             axes.axhline(scale * reference.paper[step], color=color, linestyle="--", label=f"paper, {steps_word(step)}")

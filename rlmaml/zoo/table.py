@@ -7,22 +7,20 @@ from pathlib import Path
 
 import numpy as np
 
-from rlmaml.runs.config import load_config, packaged_configs
 from rlmaml.errors import UserError
+from rlmaml.runs.config import load_config, packaged_configs, typed_config
 from rlmaml.runs.plots import read_progress
 from rlmaml.zoo.entries import (
-    PAPER,
     Entry,
-    Reference,
     evaluate_command,
     latest_record,
     paper_text,
-    reference_for,
     result_text,
     shown_path,
     steps_text,
     zoo_entries,
 )
+from rlmaml.zoo.reference import PAPER, Reference, reference_for
 
 START, END = "<!-- zoo-table:start -->", "<!-- zoo-table:end -->"
 HEADER = (
@@ -60,14 +58,14 @@ def task_cell(reference: Reference) -> str:
 
 def entry_row(entry: Entry) -> list[str]:
     record = latest_record(entry.evaluation)
-    done = f"{entry.iterations_done} of {entry.config['iterations']}"
+    done = f"{entry.iterations_done} of {entry.config.iterations}"
     if record and record["iterations"] != entry.iterations_done:
         done += f" (evaluated at {record['iterations']})"
     times = iteration_times(entry)
     per_iteration, total = (
         (f"{times[0]:.1f}" if times[0] >= 1 else f"{times[0]:.3f}", duration(times[1])) if times else ("—", "—")
     )
-    command = entry.evaluation["command"] if record else evaluate_command(entry)
+    command = (entry.evaluation or {})["command"] if record else evaluate_command(entry)
     return [
         task_cell(entry.reference),
         f"`{shown_path(entry.path)}`",
@@ -81,7 +79,7 @@ def entry_row(entry: Entry) -> list[str]:
 
 
 def untrained_row(name: str) -> list[str]:
-    reference = PAPER.get(name) or reference_for(name, load_config(name))
+    reference = PAPER.get(name) or reference_for(name, typed_config(load_config(name)))
     train = f"`rlmaml train {name} --out zoo/{name}`"
     return [task_cell(reference), "—", "not trained yet", paper_text(reference), "—", "—", "—", train]
 

@@ -1,0 +1,54 @@
+"""One task of a run's env as a user writes it (`goal=0.3,-0.2`), checked by the env itself;
+what the env's episodes can be drawn as; and one task's share of task-batched parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlmaml.core.functional import Params
+from rlmaml.envs.navigation import Navigation2DEnv
+from rlmaml.errors import Setting, UserError
+from rlmaml.rl.environments import make_env
+from rlmaml.runs.config import parse_assignment
+from rlmaml.runs.config_types import RLConfig
+
+
+def parse_task(pairs: list[str]) -> dict[str, Any]:
+    """`goal=0.3,-0.2 other=1` -> {"goal": [0.3, -0.2], "other": 1.0}."""
+    task: dict[str, Any] = {}
+    for pair in pairs:
+        key, value = parse_assignment(pair)
+        if isinstance(value, str) and "," in value:
+            try:
+                value = [float(v) for v in value.split(",")]
+            except ValueError:
+                raise UserError(Setting.TASK, f" {key}: expected comma-separated numbers, got '{value}'") from None
+        task[key] = value
+    return task
+
+
+def check_task(config: RLConfig, task: dict[str, Any]) -> dict[str, Any]:
+    """The task if the run's env accepts it; else UserError with the env's reason."""
+    env = make_env(config)
+    try:
+        env.set_task(task)
+    except ValueError as error:
+        raise UserError(Setting.TASK, f": {error}") from None
+    finally:
+        env.close()
+    return task
+
+
+def moves_in_plane(config: RLConfig) -> bool:
+    """Whether the run's env is a walk in the plane (2D navigation): its observations are
+    positions and its tasks goals, so its episodes are drawn as paths, not rendered as frames."""
+    env = make_env(config)
+    try:
+        return isinstance(env.unwrapped, Navigation2DEnv)
+    finally:
+        env.close()
+
+
+def task_parameters(batched: Params, task: int) -> Params:
+    """The parameters of one task out of parameters batched over tasks (leading axis)."""
+    return {name: tensor[task] for name, tensor in batched.items()}

@@ -1,0 +1,1 @@
+from envs.protocol import *

@@ -1,0 +1,1 @@
+from envs.task_wrappers import *
