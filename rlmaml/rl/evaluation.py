@@ -26,14 +26,16 @@ def summarise(episodes: Episodes) -> tuple[float, float]:
 
 
 # The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
-# 4000 env steps for every adaptation step, whatever the task: 40 episodes at 2D navigation's
-# horizon of 100 (twice its training batch of 20), 20 at the locomotion tasks' 200.
+# 4000 env steps for every adaptation step: 40 episodes at 2D navigation's horizon of 100 (twice
+# its training batch of 20), 20 at the locomotion tasks' 200; and never less than the training
+# batch: test_maml_ant_direc.py sampled 8000 steps, the 40 episodes its policy trained with.
 PAPER_STEPS_PER_ADAPTATION = 4000
 
 
 def paper_episodes(config: RLConfig) -> int:
-    """Episodes per task and step that the original evaluation sampled at this config's horizon."""
-    return max(1, PAPER_STEPS_PER_ADAPTATION // config.horizon)
+    """Episodes per task and step that the original evaluation sampled for this config: 4000
+    env steps at its horizon, or its training batch if that is larger."""
+    return max(1, PAPER_STEPS_PER_ADAPTATION // config.horizon, config.fast_batch_size)
 
 
 def with_episodes(config: RLConfig, episodes: int | None) -> RLConfig:

@@ -40,14 +40,17 @@ def rl_configs() -> list[str]:
     return [name for name in packaged_configs() if not is_supervised(load_config(name))]
 
 
-def test_paper_episodes_are_4000_env_steps_per_step() -> None:
+def test_paper_episodes_are_4000_env_steps_per_step_or_the_training_batch() -> None:
     assert paper_episodes(rl_config("navigation2d")) == 40  # twice its training batch of 20
     for name in rl_configs():
         config = rl_config(name)
-        if name != "navigation2d":  # the locomotion configs already sample 4000 steps a step
+        if name != "navigation2d":  # the locomotion configs sample at least 4000 steps a step
             assert config.horizon == 200, name
             assert paper_episodes(config) == config.fast_batch_size, name
-    assert paper_episodes(rl_config(horizon=5000)) == 1
+    assert paper_episodes(rl_config(horizon=5000, fast_batch_size=1)) == 1
+    # test_maml_ant_direc.py adapted with 8000 steps, the 40 episodes of 200 its policy trained with
+    assert paper_episodes(rl_config("ant-dir")) == 40
+    assert paper_episodes(rl_config(horizon=200, fast_batch_size=7)) == 20
 
 
 def test_with_episodes_overrides_only_the_batch() -> None:
