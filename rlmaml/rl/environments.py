@@ -19,7 +19,13 @@ from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
-from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper, with_task_methods, with_vector_task_methods
+from rlmaml.envs.task_wrappers import (
+    TaskVectorWrapper,
+    TaskWrapper,
+    nearest_task_env,
+    with_task_methods,
+    with_vector_task_methods,
+)
 from rlmaml.errors import UserError
 from rlmaml.runs.config_types import RLConfig
 
@@ -44,6 +50,14 @@ def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwarg
         env = gym.make(config.env, max_episode_steps=config.horizon, **config.env_kwargs, **make_kwargs)
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env' or 'env_kwargs': cannot make {config.env}: {error}") from None
+    try:
+        nearest_task_env(env)
+    except TypeError:
+        env.close()
+        raise UserError(
+            f"config key 'env': {config.env} is not a task distribution (no sample_tasks, set_task, get_task); "
+            "meta-train on a task family such as rlmaml/Navigation2D-v0"
+        ) from None
     if new_task_each_episode:
         env = NewTaskEachEpisode(env)
     if config.normalize_actions:

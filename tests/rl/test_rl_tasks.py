@@ -5,6 +5,7 @@ import pytest
 import torch
 from conftest import rl_config
 
+from rlmaml.cli import main
 from rlmaml.cli.options import flag
 from rlmaml.errors import UserError
 from rlmaml.rl.tasks import check_task, moves_in_plane, parse_task, task_parameters
@@ -36,3 +37,12 @@ def test_one_tasks_parameters_out_of_a_batch():
     one = task_parameters(batched, 1)
     assert torch.equal(one["weight"], torch.tensor([2.0, 3.0]))
     assert torch.equal(one["bias"], torch.tensor(1.0))
+
+
+def test_an_env_without_tasks_is_refused_in_one_line(tmp_path, capsys) -> None:
+    argv = ["train", "navigation2d", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--set", "env=MountainCarContinuous-v0", "env_kwargs={}", "iterations=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "MountainCarContinuous-v0 is not a task distribution" in err
+    assert not (tmp_path / "run").exists()
