@@ -43,6 +43,21 @@ def unit_bounds(space: gym.spaces.Box) -> tuple[np.ndarray, np.ndarray]:
     return -ones, ones
 
 
+def rescaling_bounds(
+    env: gym.Env[Any, Any] | gym.vector.VectorEnv[Any, Any, Any], space: gym.spaces.Space[Any], env_id: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The [-1, 1] that normalize_actions rescales onto the action `space`; UserError, once `env` is
+    closed, if the space has an infinite bound (RescaleAction maps two finite ends onto each other)."""
+    action_space = box(space, env_id)
+    if not action_space.is_bounded():
+        env.close()
+        raise UserError(
+            f"config key 'normalize_actions': {env_id} has unbounded actions, which cannot be rescaled from "
+            "[-1, 1]; set normalize_actions: false"
+        )
+    return unit_bounds(action_space)
+
+
 def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
     """The config's single env with its horizon; `make_kwargs` (render_mode, ...) go to gym.make.
     With `new_task_each_episode`, every reset draws a new task (a task-randomised env)."""
@@ -61,7 +76,7 @@ def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwarg
     if new_task_each_episode:
         env = NewTaskEachEpisode(env)
     if config.normalize_actions:
-        env = RescaleAction(env, *unit_bounds(box(env.action_space, config.env)))
+        env = RescaleAction(env, *rescaling_bounds(env, env.action_space, config.env))
     return with_task_methods(TaskInObservation(env) if config.observe_task else env)
 
 
@@ -88,7 +103,7 @@ def make_vector_env(
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
-        env = RescaleVectorAction(env, *unit_bounds(box(env.single_action_space, env_id)))
+        env = RescaleVectorAction(env, *rescaling_bounds(env, env.single_action_space, env_id))
     return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 

@@ -1,0 +1,1 @@
+from envs.bandit import *
