@@ -115,9 +115,13 @@ class GaussianBanditVectorEnv(VectorEnv):
         return self.tasks.sample(n, seed)
 
     def set_tasks(self, tasks: Sequence[Task]) -> None:
-        """One task per sub-env, in order; each persists across resets."""
+        """One task per sub-env, in order; each persists across resets. A task given for several
+        sub-envs (rlmaml's sampler gives each once per episode) is checked once: gradient checks
+        set hundreds of thousands."""
         check_task_count(tasks, self.num_envs)
-        self._goals = np.array([self.tasks.goal_of(t) for t in tasks])
+        distinct = {id(t): t for t in tasks}
+        goals = {key: self.tasks.goal_of(t) for key, t in distinct.items()}
+        self._goals = np.array([goals[id(t)] for t in tasks])
 
     def get_tasks(self) -> list[Task]:
         return [{"goal": float(g)} for g in self._goals]

@@ -27,7 +27,7 @@ def sample_fixed_episodes(model, tasks, stage: int, episodes_per_task: int = 4, 
     params = {k: v.detach() for k, v in expand_to_tasks(parameters_of(model), len(tasks)).items()}
     episodes = sampler.sample(model, params, tasks, [(0, 0, i, stage) for i in range(len(tasks))])
     sampler.close()
-    return compute_advantages(episodes, LinearFeatureBaseline(), 0.99, 1.0)
+    return compute_advantages(episodes, LinearFeatureBaseline())
 
 
 @pytest.fixture

@@ -68,10 +68,14 @@ def image_path(text: str) -> Path:
 
 def add_overrides(parser: argparse.ArgumentParser) -> None:
     """--set and --seed: changes to the config a command trains from."""
+    add_set(parser)
+    parser.add_argument("--seed", type=count(0), help="shorthand for --set seed=N")
+
+
+def add_set(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", nargs="+", action="append", default=[], metavar="KEY=VALUE", help="override config keys"
     )
-    parser.add_argument("--seed", type=count(0), help="shorthand for --set seed=N")
 
 
 def set_pairs(args: argparse.Namespace) -> list[str]:

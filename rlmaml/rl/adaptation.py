@@ -20,10 +20,10 @@ from rlmaml.core.maml import adapt
 from rlmaml.core.seeding import SeedKey
 from rlmaml.core.timing import Stopwatch
 from rlmaml.envs.protocol import Task
-from rlmaml.rl.advantages import compute_advantages
+from rlmaml.rl.advantages import AdvantageSettings, compute_advantages
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import Episodes
-from rlmaml.rl.objectives import InnerObjective, reinforce_loss
+from rlmaml.rl.objectives import InnerObjective, OldPolicy, reinforce_loss
 from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.distributed import Context
 
@@ -75,26 +75,27 @@ class Adaptation:
 
 class Adapter:
     """Adapts per-task copies of a policy's parameters with `objective` (REINFORCE by default)
-    on episodes of `sampler`, whose advantages come from `baseline` with GAE(gamma,
-    gae_lambda). With a distributed `context`, each process adapts its own tasks and pads
-    its episodes to the longest of any process's, so that each task's numbers do not
-    depend on the others'."""
+    on episodes of `sampler`, whose advantages come from `baseline` as `advantages` says.
+    With `record_log_probs` the episodes keep the sampling policy's log-densities, which a
+    likelihood-ratio objective needs (rlmaml.rl.estimators.lvc_loss). With a distributed
+    `context`, each process adapts its own tasks and pads its episodes to the longest of any
+    process's, so that each task's numbers do not depend on the others'."""
 
     def __init__(
         self,
         model: nn.Module,
         sampler: BatchSampler,
-        gamma: float,
-        gae_lambda: float,
+        advantages: AdvantageSettings | None = None,
         objective: InnerObjective = reinforce_loss,
         baseline: LinearFeatureBaseline | None = None,
         context: Context | None = None,
+        record_log_probs: bool = False,
     ) -> None:
         self.model = model
         self.sampler = sampler
-        self.gamma = gamma
-        self.gae_lambda = gae_lambda
+        self.advantages = advantages or AdvantageSettings()
         self.objective = objective
+        self.record_log_probs = record_log_probs
         self.baseline = baseline or LinearFeatureBaseline()
         self.context = context or Context()
         self.stopwatch = Stopwatch()  # seconds spent "sampling", for the caller to read and reset
@@ -106,8 +107,11 @@ class Adapter:
             cpu_params = {name: p.detach().cpu() for name, p in task_params.items()}
             episodes = self.sampler.sample(self.model, cpu_params, tasks, keys)
         episodes = episodes.padded(self.context.max(episodes.num_steps))
-        episodes = compute_advantages(episodes, self.baseline, self.gamma, self.gae_lambda)
-        return episodes.to(next(iter(task_params.values())).device)
+        episodes = compute_advantages(episodes, self.baseline, self.advantages)
+        episodes = episodes.to(next(iter(task_params.values())).device)
+        if self.record_log_probs:
+            episodes.log_probs = OldPolicy.of(self.model, task_params, episodes).log_prob
+        return episodes
 
     def adapt(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-FIELDS = ("observations", "actions", "rewards", "mask", "advantages")
+FIELDS = ("observations", "actions", "rewards", "mask", "advantages", "advantage_scales", "log_probs")
 
 
 @dataclass
@@ -15,7 +15,9 @@ class Episodes:
     """Tensors of shape [T, M, E, ...]: time, task, episode of the task.
 
     `mask` is 1 where the step happened and 0 after the episode ended; rewards are zero
-    where masked. `advantages` is filled in by `rlmaml.rl.advantages.compute_advantages`.
+    where masked. `advantages` is filled in by `rlmaml.rl.advantages.compute_advantages`;
+    `log_probs`, the sampling policy's log-densities of the actions [T, M, E], by the adapter
+    when an objective weighs the episodes by a likelihood ratio (rlmaml.rl.estimators).
     """
 
     observations: torch.Tensor
@@ -23,6 +25,8 @@ class Episodes:
     rewards: torch.Tensor
     mask: torch.Tensor
     advantages: torch.Tensor | None = None
+    advantage_scales: torch.Tensor | None = None
+    log_probs: torch.Tensor | None = None
 
     @property
     def num_tasks(self) -> int:
@@ -45,6 +49,18 @@ class Episodes:
         if self.advantages is None:
             raise ValueError("the episodes have no advantages: compute them first (compute_advantages)")
         return self.advantages
+
+    def task_advantage_scales(self) -> torch.Tensor:
+        """What each task's advantages were divided by, [M] (ones if they were not normalised)."""
+        if self.advantage_scales is None:
+            return torch.ones(self.num_tasks, dtype=self.rewards.dtype, device=self.rewards.device)
+        return self.advantage_scales[0, :, 0]
+
+    def sampling_log_probs(self) -> torch.Tensor:
+        """`log_probs`, which a likelihood-ratio objective needs: ValueError if not recorded."""
+        if self.log_probs is None:
+            raise ValueError("the episodes have no sampling log-probabilities: the adapter records them")
+        return self.log_probs
 
     def map(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> Episodes:
         """The episodes with `transform` applied to every tensor."""
@@ -71,6 +87,11 @@ def masked_task_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     steps are summed as one contiguous row, so its mean does not depend on the other tasks
     in the batch, to the last bit."""
     return task_sums(values * mask) / task_sums(mask).clamp_min(1.0)
+
+
+def episode_sums(values: torch.Tensor) -> torch.Tensor:
+    """Sum of values [T, M, E] over each episode's steps, [M, E], task by task (as `task_sums`)."""
+    return values.movedim(1, 0).contiguous().sum(1)
 
 
 def task_sums(values: torch.Tensor) -> torch.Tensor:

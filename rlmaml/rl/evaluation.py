@@ -13,6 +13,7 @@ from rlmaml.core.seeding import EVALUATION_ITERATION, seed_keys
 from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 from rlmaml.envs.protocol import Task
 from rlmaml.rl.adaptation import Adapter, step_sizes
+from rlmaml.rl.advantages import AdvantageSettings
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.metalearner import sample_tasks
 from rlmaml.rl.sampler import BatchSampler
@@ -75,7 +76,7 @@ def adapt_and_measure(
     try:
         if isinstance(tasks, int):
             tasks = sample_tasks(sampler, seed, EVALUATION_ITERATION, range(tasks))
-        adapter = Adapter(policy, sampler, config.gamma, config.gae_lambda)
+        adapter = Adapter(policy, sampler, AdvantageSettings.from_config(config))
         keys = partial(seed_keys, seed, EVALUATION_ITERATION, range(len(tasks)))
         lrs = step_sizes(config.fast_lr, steps, schedule)
         adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)

@@ -1,4 +1,4 @@
-"""Meta-RL as an experiment for the trainer: MAML-TRPO on a task-distribution env."""
+"""Meta-RL as an experiment for the trainer: MAML with TRPO or ProMP on a task-distribution env."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 import torch
 
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings, MetaIteration
+from rlmaml.rl.advantages import AdvantageSettings
+from rlmaml.rl.metalearner import MAMLSettings, MetaIteration, MetaLearner
+from rlmaml.rl.outer_promp import ProMPSettings
 from rlmaml.rl.outer_trpo import TRPOSettings
 from rlmaml.rl.policy_io import POLICY_PREFIX, build_policy, policy_weights
 from rlmaml.rl.sampler import BatchSampler
@@ -14,10 +16,12 @@ from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.distributed import Context
 from rlmaml.runs.weights import load_weights
 
+OUTER_PREFIX = "outer."  # checkpoint tensors of the outer optimizer's state (ProMP: Adam's)
+
 
 def settings_from(config: RLConfig) -> MAMLSettings:
     """The meta-learner's settings: each field is the config key of its name."""
-    outer = TRPOSettings(
+    outer: TRPOSettings | ProMPSettings = TRPOSettings(
         max_kl=config.max_kl,
         cg_iters=config.cg_iters,
         cg_damping=config.cg_damping,
@@ -25,12 +29,14 @@ def settings_from(config: RLConfig) -> MAMLSettings:
         ls_backtrack_ratio=config.ls_backtrack_ratio,
         cg_subsample=config.cg_subsample,
     )
+    if config.outer_optimizer == "promp":
+        outer = ProMPSettings(config.promp_clip, config.promp_kl_coef, config.promp_steps, config.promp_lr)
     return MAMLSettings(
         num_steps=config.num_steps,
         fast_lr=config.fast_lr,
         first_order=config.first_order,
-        gamma=config.gamma,
-        gae_lambda=config.gae_lambda,
+        estimator=config.estimator,
+        advantages=AdvantageSettings.from_config(config),
         outer=outer,
     )
 
@@ -55,7 +61,7 @@ def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
 
 
 class RLExperiment:
-    """Meta-iterations of MAML-TRPO on the config's task distribution, the trainer's
+    """Meta-iterations of MAML (TRPO or ProMP) on the config's task distribution, the trainer's
     experiment for a meta-RL config (rlmaml.runs.trainer.Experiment)."""
 
     columns: tuple[str, ...] = (
@@ -81,7 +87,7 @@ class RLExperiment:
         self.shard = context.shard(config.meta_batch_size)
         self.policy = build_policy(config).to(context.device)
         self.sampler = BatchSampler.from_config(config)
-        self.learner = MAMLTRPO(self.policy, self.sampler, settings_from(config), context=context)
+        self.learner = MetaLearner(self.policy, self.sampler, settings_from(config), context=context)
         self.env_steps = 0.0
         self.skip_reason = ""
 
@@ -98,10 +104,13 @@ class RLExperiment:
 
     def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {POLICY_PREFIX + name: t for name, t in self.policy.state_dict().items()}
+        tensors |= {OUTER_PREFIX + name: t for name, t in self.learner.outer.state().items()}
         return tensors, {"env_steps": self.env_steps}
 
     def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
         load_weights(self.policy, policy_weights(tensors), "the checkpoint's policy")
+        outer = {n.removeprefix(OUTER_PREFIX): t for n, t in tensors.items() if n.startswith(OUTER_PREFIX)}
+        self.learner.outer.load_state(outer)
         self.env_steps = float(state["env_steps"])
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
-"""MAML with TRPO meta-updates (Finn et al. 2017, section 5.3) on task-batched parameters:
-a meta-iteration is an adaptation (rlmaml.rl.adaptation) followed by an outer optimizer's
-update (rlmaml.rl.outer; TRPO, rlmaml.rl.outer_trpo).
+"""MAML for RL on task-batched parameters: a meta-iteration is an adaptation
+(rlmaml.rl.adaptation) followed by an outer optimizer's update (rlmaml.rl.outer): TRPO, as
+the paper (Finn et al. 2017, section 5.3; rlmaml.rl.outer_trpo), or ProMP's PPO-clip steps
+(rlmaml.rl.outer_promp), on the meta-gradient of the chosen estimator (rlmaml.rl.estimators).
 
 All tasks of a meta-batch live in one graph: the meta-parameters are expanded to per-task
 views, so one backward pass gives every task's inner gradient, and the meta-gradient and
@@ -21,10 +22,12 @@ from rlmaml.core.functional import parameters_of
 from rlmaml.core.seeding import seed_keys, task_seed
 from rlmaml.envs.protocol import Task
 from rlmaml.rl.adaptation import Adaptation, Adapter, step_sizes
+from rlmaml.rl.advantages import AdvantageSettings
 from rlmaml.rl.baseline import LinearFeatureBaseline
 from rlmaml.rl.episodes import task_sums
-from rlmaml.rl.objectives import InnerObjective, reinforce_loss
+from rlmaml.rl.estimators import MetaLosses, inner_objective, records_log_probs
 from rlmaml.rl.outer import OuterOptimizer, OuterStep
+from rlmaml.rl.outer_promp import ProMP, ProMPSettings
 from rlmaml.rl.outer_trpo import TRPO, TRPOSettings
 from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.distributed import Context, Shard
@@ -37,9 +40,9 @@ class MAMLSettings:
     num_steps: int = 1
     fast_lr: float = 0.1
     first_order: bool = False
-    gamma: float = 0.99
-    gae_lambda: float = 1.0
-    outer: TRPOSettings = field(default_factory=TRPOSettings)
+    estimator: str = "maml"  # one of rlmaml.rl.estimators.ESTIMATORS
+    advantages: AdvantageSettings = field(default_factory=AdvantageSettings)
+    outer: TRPOSettings | ProMPSettings = field(default_factory=TRPOSettings)
 
 
 def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices: Sequence[int]) -> list[Task]:
@@ -64,9 +67,9 @@ class MetaIteration:
     adaptation: Adaptation
 
 
-class MAMLTRPO:
+class MetaLearner:
     """One meta-iteration: adapt to the meta-batch's tasks on fresh episodes, then update
-    the meta-parameters with TRPO on the adapted surrogate. With a distributed `context`,
+    the meta-parameters with the outer optimizer. With a distributed `context`,
     each process samples and adapts its shard of the meta-batch; gradients, curvature
     products, line-search values and statistics are reduced over all tasks in their
     meta-batch order, so every process takes the same step."""
@@ -76,7 +79,6 @@ class MAMLTRPO:
         model: nn.Module,
         sampler: BatchSampler,
         settings: MAMLSettings,
-        inner_objective: InnerObjective = reinforce_loss,
         baseline: LinearFeatureBaseline | None = None,
         context: Context | None = None,
     ) -> None:
@@ -85,8 +87,14 @@ class MAMLTRPO:
         self.settings = settings
         self.context = context or Context()
         s = settings
-        self.adapter = Adapter(model, sampler, s.gamma, s.gae_lambda, inner_objective, baseline, self.context)
-        self.outer: OuterOptimizer = TRPO(model, s.outer, self.adapter.replay, self.context)
+        objective, record = inner_objective(s.estimator), records_log_probs(s.estimator)
+        self.adapter = Adapter(model, sampler, s.advantages, objective, baseline, self.context, record)
+        self.outer: OuterOptimizer
+        if isinstance(s.outer, ProMPSettings):
+            self.outer = ProMP(model, s.outer, self.adapter.replay, self.context)
+        else:
+            meta_losses = MetaLosses(model, s.estimator, self.context)
+            self.outer = TRPO(model, s.outer, self.adapter.replay, self.context, meta_losses)
 
     def sample_tasks(self, seed: int, iteration: int, task_indices: Sequence[int]) -> list[Task]:
         return sample_tasks(self.sampler, seed, iteration, task_indices)

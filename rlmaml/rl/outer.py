@@ -1,8 +1,8 @@
 """The outer optimizer's interface: what updates the meta-parameters from a recorded adaptation.
 
-TRPO (rlmaml.rl.outer_trpo) is the first. An optimizer gets, at construction, a way to
-`Replay` the adaptation from other meta-parameters (TRPO's line search and subsampled
-curvature use it; a PPO-clip optimizer would re-adapt through it at each of its steps),
+TRPO (rlmaml.rl.outer_trpo) and ProMP (rlmaml.rl.outer_promp). An optimizer gets, at
+construction, a way to `Replay` the adaptation from other meta-parameters (TRPO's line
+search and subsampled curvature use it; ProMP re-adapts through it at each of its steps),
 and, at each update, the meta-batch's `Adaptation`, whose post-update episodes are the
 ones the meta-objective is measured on.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from torch import Tensor
 
 from rlmaml.core.functional import Params
 from rlmaml.rl.adaptation import Adaptation
@@ -34,8 +36,19 @@ class OuterStep:
 
 
 class OuterOptimizer(Protocol):
+    """Updates the meta-parameters; what it keeps between updates (ProMP: Adam's moments)
+    goes into checkpoints through `state` and comes back through `load_state`."""
+
     def update(self, params: Params, adaptation: Adaptation, shard: Shard) -> OuterStep:
         """Update `params`, the model's live meta-parameters, in place (or leave them bit for
         bit as they were) from the adaptation of this process's tasks, `shard` of the
         meta-batch; every process of a distributed run takes the same step."""
+        ...
+
+    def state(self) -> dict[str, Tensor]:
+        """What the optimizer carries from one update to the next, as checkpoint tensors."""
+        ...
+
+    def load_state(self, tensors: dict[str, Tensor]) -> None:
+        """Carry on from `state`'s tensors (none: start afresh)."""
         ...

@@ -1,6 +1,7 @@
 """TRPO as the outer optimizer (Finn et al. 2017, section 5.3), on task-batched parameters.
 
-The meta-gradient of the adapted policies' surrogate loss flows back through the recorded
+The meta-gradient of the adapted policies' surrogate loss (with the estimator's terms,
+rlmaml.rl.estimators) flows back through the recorded
 adaptation in one batched call; conjugate gradient on the KL's exact curvature through the
 adaptation (rlmaml.rl.curvature) gives the direction, scaled to the trust region; the
 backtracking line search evaluates replays of the adaptation. The reductions run over all
@@ -19,7 +20,8 @@ from torch import Tensor, nn
 from rlmaml.core.functional import Params, detach, unflatten
 from rlmaml.rl.adaptation import Adaptation
 from rlmaml.rl.curvature import JacobianKind, KLCurvature, per_task_rows
-from rlmaml.rl.objectives import OldPolicy, policy_outputs, surrogate_and_kl, surrogate_loss
+from rlmaml.rl.estimators import MetaLosses
+from rlmaml.rl.objectives import OldPolicy, policy_outputs, surrogate_and_kl
 from rlmaml.rl.outer import OuterStep, Replay
 from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 from rlmaml.runs.distributed import Context, Shard
@@ -57,12 +59,18 @@ class TRPO:
     """The outer optimizer of MAML-TRPO, for `model`'s meta-parameters."""
 
     def __init__(
-        self, model: nn.Module, settings: TRPOSettings, replay: Replay, context: Context | None = None
+        self,
+        model: nn.Module,
+        settings: TRPOSettings,
+        replay: Replay,
+        context: Context | None = None,
+        meta_losses: MetaLosses | None = None,
     ) -> None:
         self.model = model
         self.settings = settings
         self.replay = replay
         self.context = context or Context()
+        self.meta_losses = meta_losses or MetaLosses(model, "maml", self.context)
 
     def update(self, params: Params, adaptation: Adaptation, shard: Shard) -> OuterStep:
         """One TRPO step of `params` on the surrogate loss of the adapted policies."""
@@ -71,7 +79,7 @@ class TRPO:
         post = adaptation.post_episodes
         mean, log_std = policy_outputs(self.model, adaptation.trajectory[-1], post)
         old = OldPolicy.from_outputs(mean, log_std, post.actions)
-        losses = surrogate_loss(mean, log_std, post, old)
+        losses = self.meta_losses(mean, log_std, adaptation, old, shard)
         views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
         per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
         grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
@@ -84,6 +92,12 @@ class TRPO:
         if not torch.isfinite(full_step).all():
             return skipped(loss, "the TRPO step (conjugate gradient on the KL curvature) is not finite")
         return self.line_search(params, full_step, adaptation, old, loss)
+
+    def state(self) -> dict[str, Tensor]:
+        return {}  # TRPO keeps nothing between updates
+
+    def load_state(self, tensors: dict[str, Tensor]) -> None:
+        pass
 
     def curvature(self, params: Params, adaptation: Adaptation, shard: Shard) -> Callable[[Tensor], Tensor]:
         """v -> (the KL's exact curvature through the adaptation + damping) v over all tasks

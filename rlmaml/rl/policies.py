@@ -36,3 +36,18 @@ class GaussianMLPPolicy(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.mean(obs), self.log_std.expand(*obs.shape[:-1], -1)
+
+
+class GaussianPolicy(nn.Module):
+    """A mean and a log standard deviation that ignore the observation: the policy of bandits,
+    small enough that the meta-objective and its gradient have closed forms
+    (rlmaml.rl.exact)."""
+
+    def __init__(self, act_dim: int, init_mean: float = 0.0, init_log_std: float = 0.0) -> None:
+        super().__init__()
+        self.mean = nn.Parameter(torch.full((act_dim,), float(init_mean)))
+        self.log_std = nn.Parameter(torch.full((act_dim,), float(init_log_std)))
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        shape = (*obs.shape[:-1], self.mean.shape[0])
+        return self.mean.expand(shape), self.log_std.expand(shape)

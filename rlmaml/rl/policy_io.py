@@ -12,7 +12,7 @@ from torch import nn
 
 from rlmaml.errors import UserError
 from rlmaml.rl.environments import env_spaces
-from rlmaml.rl.policies import GaussianMLPPolicy
+from rlmaml.rl.policies import GaussianMLPPolicy, GaussianPolicy
 from rlmaml.runs.config import typed_config
 from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.run_dir import load_latest_checkpoint, read_run_config
@@ -22,16 +22,30 @@ POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 
 
 def build_policy(config: RLConfig) -> nn.Module:
-    """The run's policy, initialised from its seed: rlmaml's MLP or an SB3 ActorCriticPolicy."""
+    """The run's policy, initialised from its seed: rlmaml's MLP, an SB3 ActorCriticPolicy or
+    the observation-blind Gaussian; its log-std is left out of the meta-parameters (frozen)
+    unless `learn_std`."""
+    policy = new_policy(config)
+    for name, parameter in policy.named_parameters():
+        if name.endswith("log_std"):
+            parameter.requires_grad_(config.learn_std)
+    return policy
+
+
+def new_policy(config: RLConfig) -> nn.Module:
     observation_space, action_space = env_spaces(config)
     torch.manual_seed(config.seed)
+    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
+    if config.policy == "gaussian":
+        return GaussianPolicy(act_dim, config.init_mean, config.init_log_std)
     if config.policy == "sb3":
         from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
 
-        actor_critic = sb3_actor_critic(observation_space, action_space, config.hidden_sizes, config.activation)
+        actor_critic = sb3_actor_critic(
+            observation_space, action_space, config.hidden_sizes, config.activation, config.init_log_std
+        )
         return SB3GaussianPolicy(actor_critic)
-    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
-    return GaussianMLPPolicy(obs_dim, act_dim, config.hidden_sizes, config.activation)
+    return GaussianMLPPolicy(obs_dim, act_dim, config.hidden_sizes, config.activation, config.init_log_std)
 
 
 def read_rl_run_config(run_dir: Path) -> RLConfig:

@@ -42,12 +42,17 @@ class SB3GaussianPolicy(nn.Module):
 
 
 def sb3_actor_critic(
-    observation_space: gym.spaces.Box, action_space: gym.spaces.Box, hidden_sizes: Sequence[int], activation: str
+    observation_space: gym.spaces.Box,
+    action_space: gym.spaces.Box,
+    hidden_sizes: Sequence[int],
+    activation: str,
+    log_std_init: float = 0.0,
 ) -> ActorCriticPolicy:
     """An SB3 ActorCriticPolicy whose actor and critic each have `hidden_sizes` layers, as
     PPO("MlpPolicy", policy_kwargs=sb3_policy_kwargs(...)) builds it."""
+    kwargs = sb3_policy_kwargs(hidden_sizes, activation)
     return ActorCriticPolicy(
-        observation_space, action_space, lr_schedule=lambda _: 0.0, **sb3_policy_kwargs(hidden_sizes, activation)
+        observation_space, action_space, lr_schedule=lambda _: 0.0, log_std_init=log_std_init, **kwargs
     )
 
 

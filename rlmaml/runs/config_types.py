@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rlmaml.errors import UserError
 from rlmaml.runs.config_schema import ConfigFields, spec
 
 MAX_SEED = 2**32 - 1  # what every seeded library takes (numpy's legacy seed, which SB3 uses, the least)
@@ -64,6 +65,37 @@ class RLAdaptation(ConfigFields):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MetaGradient(ConfigFields):
+    """The meta-gradient: its estimator and the outer optimizer"""
+
+    estimator: Literal["maml", "dice", "lvc"] = field(
+        default="maml",
+        metadata=spec(
+            "maml: the paper's (blind to how theta shapes the inner episodes); dice: unbiased, DiCE's "
+            "sampling term; lvc: ProMP's low-variance curvature"
+        ),
+    )
+    outer_optimizer: Literal["trpo", "promp"] = field(
+        default="trpo",
+        metadata=spec("trpo: the paper's (the keys below); promp: ProMP's clipped-surrogate Adam steps (promp_*)"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProMPKeys(ConfigFields):
+    """ProMP's outer optimizer, with outer_optimizer: promp (Rothfuss et al. 2019)"""
+
+    promp_clip: float = field(
+        default=0.3, metadata=spec("clip range of the adapted policies' likelihood ratio (ProMP: 0.3)", minimum=1e-6)
+    )
+    promp_kl_coef: float = field(
+        default=5e-4, metadata=spec("weight of the KL penalty on every inner step's start (ProMP: 5e-4)", minimum=0)
+    )
+    promp_steps: int = field(default=5, metadata=spec("Adam steps per meta-batch (ProMP: 5)", minimum=1))
+    promp_lr: float = field(default=1e-3, metadata=spec("Adam's step size (ProMP: 1e-3)", minimum=1e-12))
+
+
+@dataclass(frozen=True, kw_only=True)
 class TRPOSettings(ConfigFields):
     """The outer optimizer: TRPO on the adapted policies' surrogate"""
 
@@ -89,6 +121,16 @@ class Advantages(ConfigFields):
     gae_lambda: float = field(
         metadata=spec("GAE lambda; 1.0: discounted returns minus the baseline (rllab: 1.0)", minimum=0, maximum=1)
     )
+    baseline: Literal["linear", "none"] = field(
+        default="linear", metadata=spec("linear: rllab's feature baseline, fitted per task; none: values of zero")
+    )
+    advantages: Literal["gae", "returns"] = field(
+        default="gae",
+        metadata=spec("gae: GAE(gamma, gae_lambda); returns: the discounted return-to-go minus the baseline"),
+    )
+    normalize_advantages: bool = field(
+        default=True, metadata=spec("zero mean and unit variance per task (rllab's center_adv, as the paper's code)")
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,10 +141,16 @@ class PolicySettings(ConfigFields):
         metadata=spec("widths of the hidden layers; [] is a linear policy (paper: [100, 100])", minimum=1)
     )
     activation: Literal["tanh", "relu"] = field(metadata=spec("nonlinearity of the hidden layers (paper: relu)"))
-    policy: Literal["mlp", "sb3"] = field(
+    policy: Literal["mlp", "sb3", "gaussian"] = field(
         default="mlp",
-        metadata=spec("mlp: rlmaml's; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes)"),
+        metadata=spec(
+            "mlp: rlmaml's; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes); "
+            "gaussian: a mean and a log-std that ignore the observation (hidden_sizes: [])"
+        ),
     )
+    init_log_std: float = field(default=0.0, metadata=spec("the policy's initial log standard deviation (rllab: 0)"))
+    learn_std: bool = field(default=True, metadata=spec("meta-learn and adapt the standard deviation; false: fixed"))
+    init_mean: float = field(default=0.0, metadata=spec("policy: gaussian only: the initial mean of every action"))
     observe_task: bool = field(default=False, metadata=spec("append the task to observations (the oracle baseline)"))
     normalize_actions: bool = field(
         default=False,
@@ -111,8 +159,39 @@ class PolicySettings(ConfigFields):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RLConfig(RunConfig, PolicySettings, Advantages, TRPOSettings, RLAdaptation, TaskEnvironment):
-    """Meta-RL with MAML, TRPO as the outer optimizer (Finn et al. 2017, section 5.3)"""
+class RLConfig(
+    RunConfig, PolicySettings, Advantages, ProMPKeys, TRPOSettings, MetaGradient, RLAdaptation, TaskEnvironment
+):
+    """Meta-RL with MAML: TRPO (Finn et al. 2017, section 5.3) or ProMP as the outer optimizer"""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        problem = combination_problem(self)
+        if problem:
+            raise UserError(problem)
+
+
+def combination_problem(config: RLConfig) -> str:
+    """What is wrong with the config's keys taken together, in one line naming them; "" if nothing."""
+    if config.estimator == "dice" and config.outer_optimizer == "promp":
+        return (
+            "config keys 'estimator' and 'outer_optimizer': dice's sampling term holds at the sampling "
+            "parameters, which ProMP's later steps leave; use estimator: lvc (ProMP's) or maml with promp"
+        )
+    if config.estimator == "lvc" and config.first_order:
+        return (
+            "config keys 'estimator' and 'first_order': lvc changes only the inner step's curvature, which "
+            "first_order drops; use estimator: maml with first_order, or first_order: false"
+        )
+    if config.advantages == "returns" and config.gae_lambda != 1.0:
+        return (
+            "config keys 'advantages' and 'gae_lambda': returns use no lambda; set gae_lambda: 1.0 or advantages: gae"
+        )
+    if config.policy == "gaussian" and config.hidden_sizes:
+        return "config keys 'policy' and 'hidden_sizes': the gaussian policy has no layers; set hidden_sizes: []"
+    if config.policy != "gaussian" and config.init_mean != 0.0:
+        return "config key 'init_mean' sets policy: gaussian's mean; an mlp's mean is its network's output"
+    return ""
 
 
 # Supervised meta-learning (rlmaml.supervised): the groups both of its modes share.

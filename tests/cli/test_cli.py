@@ -155,10 +155,17 @@ def test_resume_keeps_the_runs_settings_unless_set_again(trained_run, tmp_path):
         ("activation=gelu", "'activation' must be one of"),
         ("gamma=1.5", "'gamma' must be at most 1"),
         ("fast_lr=nan", "'fast_lr' must be a finite number"),
+        ("estimator=reinforce", "'estimator' must be one of maml, dice, lvc"),
+        ("outer_optimizer=ppo", "'outer_optimizer' must be one of trpo, promp"),
+        ("estimator=lvc first_order=true", "config keys 'estimator' and 'first_order'"),
+        ("estimator=dice outer_optimizer=promp", "config keys 'estimator' and 'outer_optimizer'"),
+        ("advantages=returns gae_lambda=0.9", "config keys 'advantages' and 'gae_lambda'"),
+        ("hidden_sizes=[8] policy=gaussian", "config keys 'policy' and 'hidden_sizes'"),
+        ("init_mean=0.5", "config key 'init_mean'"),
     ],
 )
 def test_bad_config_values_exit_2_naming_the_key(tmp_path, capsys, override, message):
-    assert train(tmp_path / "bad", override) == 2
+    assert train(tmp_path / "bad", *override.split()) == 2
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1

@@ -9,7 +9,7 @@ import torch
 from rlmaml.core.functional import detach, expand_to_tasks, parameters_of
 from rlmaml.core.seeding import EVALUATION_ITERATION, key_rng, seed_keys, task_rng, task_seed
 from rlmaml.rl.environments import make_vector_env
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+from rlmaml.rl.metalearner import MAMLSettings, MetaLearner
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sampler import BatchSampler
 
@@ -27,7 +27,7 @@ def test_the_streams_draw_what_they_always_drew():
 
 
 def test_tasks_do_not_depend_on_the_meta_batch_size():
-    learner = MAMLTRPO(GaussianMLPPolicy(2, 2), BatchSampler("rlmaml/Navigation2D-v0", {}, 2, 10), MAMLSettings())
+    learner = MetaLearner(GaussianMLPPolicy(2, 2), BatchSampler("rlmaml/Navigation2D-v0", {}, 2, 10), MAMLSettings())
     assert learner.sample_tasks(5, 7, range(3)) == learner.sample_tasks(5, 7, range(6))[:3]
     assert learner.sample_tasks(5, 7, range(3, 6)) == learner.sample_tasks(5, 7, range(6))[3:]
     assert learner.sample_tasks(5, 7, range(3)) != learner.sample_tasks(5, 8, range(3))

@@ -15,7 +15,7 @@ STEP_SIZES = [0.1, 0.05]
 
 def test_an_adapter_adapts_a_policy_and_its_replay_reproduces_the_adaptation(tiny_policy, nav_tasks):
     sampler = BatchSampler("rlmaml/Navigation2D-v0", {}, 4, 8)
-    adapter = Adapter(tiny_policy, sampler, gamma=0.99, gae_lambda=1.0)
+    adapter = Adapter(tiny_policy, sampler)
     params = parameters_of(tiny_policy)
     start = detach(params)
     keys = partial(seed_keys, 0, 0, range(len(nav_tasks)))

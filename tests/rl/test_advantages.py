@@ -65,7 +65,7 @@ def test_a_task_without_a_finite_fit_gets_zero_values_and_leaves_the_others_alon
 
 def test_normalisation_is_per_task_over_valid_steps():
     episodes = random_episodes()
-    adv = normalise_per_task(episodes.rewards * 10 + 3, episodes.mask)
+    adv, _ = normalise_per_task(episodes.rewards * 10 + 3, episodes.mask)
     for task in range(episodes.num_tasks):
         valid = adv[:, task][episodes.mask[:, task].bool()]
         assert valid.mean().abs() < 1e-5

@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 from rlmaml.cli import main
 
 
@@ -36,3 +38,26 @@ def test_meta_training_on_halfcheetah_direction_learns_to_adapt(tmp_path):
 
     assert gain(table[-30:]) > 1.5, gain(table[-30:])
     assert gain(table[-30:]) > gain(table[:20]) + 1.0, (gain(table[:20]), gain(table[-30:]))
+
+
+def post_adaptation_gain(out, *settings: str) -> tuple[float, float, float]:
+    """(first return after adaptation, mean return before and after it over the last 5 iterations)."""
+    base = ["iterations=20", "meta_batch_size=10", "fast_batch_size=10", "checkpoint_every=20"]
+    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *base, *settings]) == 0
+    with (out / "progress.csv").open() as f:
+        table = list(csv.DictReader(f))
+    last = table[-5:]
+    before = sum(float(r["return_before"]) for r in last) / len(last)
+    after = sum(float(r["return_after"]) for r in last) / len(last)
+    return float(table[0]["return_after"]), before, after
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [["outer_optimizer=promp", "estimator=lvc"], ["estimator=dice"]],
+    ids=["promp", "dice-trpo"],
+)
+def test_promp_and_dice_trpo_learn_to_adapt_on_2d_navigation(tmp_path, settings):
+    first, before, after = post_adaptation_gain(tmp_path / "run", *settings)
+    assert after > before + 5.0, (before, after)
+    assert after > first + 20.0, (first, after)

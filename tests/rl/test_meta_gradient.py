@@ -102,7 +102,7 @@ def test_adapt_is_model_agnostic_with_a_stable_baselines3_policy(nav_tasks):
 
 def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_policy, nav_tasks):
     from rlmaml.rl.adaptation import Adaptation
-    from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+    from rlmaml.rl.metalearner import MAMLSettings, MetaLearner
     from rlmaml.rl.outer_trpo import TRPOSettings, curvature_tasks
     from rlmaml.runs.distributed import Shard
 
@@ -111,7 +111,7 @@ def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_po
 
     theta, inner, post, old = problem(tiny_policy, nav_tasks, num_steps=1)
     settings = MAMLSettings(fast_lr=LR, outer=TRPOSettings(cg_subsample=0.6, cg_damping=0.0))
-    learner = MAMLTRPO(tiny_policy, sampler=None, settings=settings)
+    learner = MetaLearner(tiny_policy, sampler=None, settings=settings)
     (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old)
     product = learner.outer.curvature(theta, Adaptation(inner, post, steps, [LR], False), Shard.whole(3))
     head = Adaptation(inner, post, [], [LR], False).select([0, 1])

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from rlmaml.core.functional import detach
-from rlmaml.rl.metalearner import MAMLTRPO, MAMLSettings
+from rlmaml.rl.advantages import AdvantageSettings
+from rlmaml.rl.metalearner import MAMLSettings, MetaLearner
 from rlmaml.rl.objectives import OldPolicy, surrogate_and_kl
 from rlmaml.rl.outer_trpo import TRPOSettings
 from rlmaml.rl.policies import GaussianMLPPolicy
@@ -59,7 +60,7 @@ def test_every_accepted_meta_update_respects_max_kl_and_lowers_the_surrogate():
     post-adaptation episodes: not taken from the line search's own bookkeeping."""
     torch.manual_seed(0)
     model = GaussianMLPPolicy(2, 2, (16, 16), "tanh")
-    learner = MAMLTRPO(
+    learner = MetaLearner(
         model, BatchSampler("rlmaml/Navigation2D-v0", {}, 5, 30), MAMLSettings(outer=TRPOSettings(max_kl=0.005))
     )
     accepted = 0
@@ -91,11 +92,13 @@ def test_the_settings_are_the_config_keys_of_their_names():
 
     from rlmaml.rl.experiment import settings_from
 
-    changed = {"num_steps": 3, "fast_lr": 0.2, "first_order": True, "gamma": 0.9, "gae_lambda": 0.95}
+    changed = {"num_steps": 3, "fast_lr": 0.2, "first_order": True, "estimator": "dice"}
     changed |= {"max_kl": 0.02, "cg_iters": 7, "cg_damping": 1e-3, "ls_max_steps": 9, "ls_backtrack_ratio": 0.5}
     changed |= {"cg_subsample": 0.25}
-    settings = settings_from(rl_config(**changed))
-    inner = {f.name: getattr(settings, f.name) for f in fields(MAMLSettings) if f.name != "outer"}
+    advantages = {"gamma": 0.9, "gae_lambda": 0.95, "baseline": "none", "normalize_advantages": False}
+    settings = settings_from(rl_config(**changed, **advantages))
+    inner = {f.name: getattr(settings, f.name) for f in fields(MAMLSettings) if f.name not in ("outer", "advantages")}
     outer = {f.name: getattr(settings.outer, f.name) for f in fields(TRPOSettings)}
     assert {**inner, **outer} == changed
-    assert all(value != getattr(rl_config(), name) for name, value in changed.items())  # each one was changed
+    assert settings.advantages == AdvantageSettings(0.9, 0.95, baseline=False, gae=True, normalize=False)
+    assert all(value != getattr(rl_config(), name) for name, value in (changed | advantages).items())

@@ -56,10 +56,19 @@ def test_a_meta_batch_smaller_than_the_processes_is_refused():
         Context(rank=0, world_size=2).shard(1)
 
 
-@pytest.mark.parametrize("extra", [["iterations=3"], ["iterations=2", "num_steps=2", "cg_subsample=0.5"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["iterations=3"],
+        ["iterations=2", "num_steps=2", "cg_subsample=0.5"],
+        ["iterations=2", "num_steps=2", "estimator=dice"],
+        ["iterations=2", "outer_optimizer=promp", "estimator=lvc"],
+    ],
+)
 def test_two_processes_give_the_progress_of_one(tmp_path, extra):
     """3 tasks on 2 processes (2 + 1); the second case also re-adapts a subsample of tasks
-    for the curvature, which the two processes share unevenly."""
+    for the curvature, which the two processes share unevenly; the third pools DiCE's
+    baseline across processes, the fourth takes ProMP's Adam steps in both."""
     train(tmp_path / "one", NAV, *extra)
     train(tmp_path / "two", NAV, *extra, processes=2)
     assert progress(tmp_path / "two") == progress(tmp_path / "one")
