@@ -5,6 +5,8 @@ one line, an exit code)."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +152,9 @@ def run_reporting_errors(args: argparse.Namespace) -> int:
         resume = f"`rlmaml train ... {flag(Setting.RUN_DIR)} {stop.run_dir} {flag(Setting.RESUME)}`"
         print(f"rlmaml: {stop.worded(flag)}: continue with {resume}", file=sys.stderr)
         return 128 + stop.signum
+    except BrokenPipeError:  # the reader left (`rlmaml config NAME | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush must not fail
+        return 128 + signal.SIGPIPE
     except OSError as error:  # the disk, not the input: full, gone, or not ours to write
         where = f": {error.filename}" if error.filename else ""
         print(f"rlmaml: error: {error.strerror or error}{where}", file=sys.stderr)

@@ -259,3 +259,11 @@ def test_console_script_and_module_entry_point(tmp_path):
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "train" in result.stdout
+
+
+def test_a_reader_that_leaves_early_gets_no_error():
+    """`rlmaml config NAME | head`: the pipe closes under the command, which ends quietly
+    (`true` leaves before Python has started, so the command always writes into a closed pipe)."""
+    command = f"{sys.executable} -m rlmaml config navigation2d | true"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert result.stderr == ""
