@@ -70,10 +70,7 @@ class MetaGradient(ConfigFields):
 
     estimator: Literal["maml", "dice", "lvc"] = field(
         default="maml",
-        metadata=spec(
-            "maml: the paper's (blind to how theta shapes the inner episodes); dice: unbiased, DiCE's "
-            "sampling term; lvc: ProMP's low-variance curvature"
-        ),
+        metadata=spec("maml: the paper's, biased; dice: unbiased (DiCE's sampling term); lvc: ProMP's low variance"),
     )
     outer_optimizer: Literal["trpo", "promp"] = field(
         default="trpo",
@@ -135,7 +132,7 @@ class Advantages(ConfigFields):
 
 @dataclass(frozen=True, kw_only=True)
 class PolicySettings(ConfigFields):
-    """The policy: a Gaussian MLP"""
+    """The policy: a Gaussian over actions, from an MLP or blind to observations"""
 
     hidden_sizes: tuple[int, ...] = field(
         metadata=spec("widths of the hidden layers; [] is a linear policy (paper: [100, 100])", minimum=1)
@@ -144,8 +141,7 @@ class PolicySettings(ConfigFields):
     policy: Literal["mlp", "sb3", "gaussian"] = field(
         default="mlp",
         metadata=spec(
-            "mlp: rlmaml's; sb3: a Stable-Baselines3 ActorCriticPolicy (net_arch = hidden_sizes); "
-            "gaussian: a mean and a log-std that ignore the observation (hidden_sizes: [])"
+            "mlp: rlmaml's; sb3: an SB3 ActorCriticPolicy; gaussian: blind to observations (hidden_sizes: [])"
         ),
     )
     init_log_std: float = field(default=0.0, metadata=spec("the policy's initial log standard deviation (rllab: 0)"))
