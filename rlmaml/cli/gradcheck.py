@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rlmaml.rl.gradcheck import GradientCheck, ParameterEstimate
 
 ESTIMATOR_NAMES = ("maml", "dice", "lvc")  # rlmaml.rl.estimators.ESTIMATORS, without importing torch
-SHOWN_ELEMENTS = 4  # a larger parameter tensor is shown as one row of norms
+SHOWN_ELEMENTS = 5  # a larger parameter tensor is shown as one row of norms
 
 
 def add_gradcheck(parser: argparse.ArgumentParser) -> None:
