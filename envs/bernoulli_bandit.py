@@ -18,12 +18,16 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
-from .bandit import real_line
 from .protocol import Task
 from .streams import Streams, reseed
 from .tasks import check_task_count, finite_vector, make_rng
 
 FIELD = "probabilities"
+
+
+def constant_zero() -> gym.spaces.Box:
+    """The bandit's observation: one float32 in [0, 1] that is always 0."""
+    return gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
 
 
 class BernoulliTasks:
@@ -57,7 +61,7 @@ class BernoulliBanditEnv(gym.Env):
 
     def __init__(self, num_arms: int = 5) -> None:
         self.tasks = BernoulliTasks(num_arms)
-        self.observation_space = real_line()
+        self.observation_space = constant_zero()
         self.action_space = gym.spaces.Discrete(num_arms)
         self._probabilities = self.tasks.middle()
         self._stream = Streams(1, self.np_random)
@@ -109,7 +113,7 @@ class BernoulliBanditVectorEnv(VectorEnv):
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.tasks = BernoulliTasks(num_arms)
         self.max_episode_steps = int(max_episode_steps)
-        self.single_observation_space = real_line()
+        self.single_observation_space = constant_zero()
         self.single_action_space = gym.spaces.Discrete(num_arms)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
