@@ -21,7 +21,8 @@ def mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser on uint64s (wrapping arithmetic)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    mixed: np.ndarray = z ^ (z >> np.uint64(31))
+    return mixed
 
 
 class Streams:
@@ -50,7 +51,8 @@ class Streams:
 
 def standard_normals(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     """Standard normals from two arrays of uniforms in (0, 1) (Box-Muller)."""
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    normals: np.ndarray = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return normals
 
 
 def reseed(streams: Streams, seed: int | Sequence[int] | None, where: np.ndarray) -> None:

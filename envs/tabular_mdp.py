@@ -85,7 +85,8 @@ class TabularTasks:
         """The next state of each transition row [N, S] given a uniform each (inverse CDF)."""
         cumulative = np.cumsum(rows, axis=-1)
         chosen = (cumulative < draws[:, None] * cumulative[:, -1:]).sum(-1)
-        return np.minimum(chosen, self.num_states - 1)
+        states: np.ndarray = np.minimum(chosen, self.num_states - 1)
+        return states
 
 
 def one_hot(states: np.ndarray, num_states: int) -> np.ndarray:

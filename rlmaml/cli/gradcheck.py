@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rlmaml.cli.options import add_checkpoint, add_seed, add_set, count, set_pairs
 from rlmaml.cli.output import write_json
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rlmaml.rl.gradcheck import GradientCheck, ParameterEstimate
     from rlmaml.runs.config_types import RLConfig
 
-ESTIMATOR_NAMES = ("maml", "dice", "lvc")  # rlmaml.rl.estimators.ESTIMATORS, without importing torch
+ESTIMATOR_NAMES: tuple[Literal["maml", "dice", "lvc"], ...] = ("maml", "dice", "lvc")  # estimators.ESTIMATORS, no torch
 SHOWN_ELEMENTS = 5  # a larger parameter tensor is shown as one row of norms
 
 

@@ -89,10 +89,12 @@ class Gaussian(PolicyDistribution):
     space = gym.spaces.Box
 
     def log_prob(self, actions: Tensor) -> Tensor:
-        return gaussian_log_prob(*self.outputs, actions)
+        mean, log_std = self.outputs
+        return gaussian_log_prob(mean, log_std, actions)
 
     def kl(self, other: PolicyDistribution) -> Tensor:
-        return gaussian_kl(*self.outputs, *other.outputs)
+        (mean_p, log_std_p), (mean_q, log_std_q) = self.outputs, other.outputs
+        return gaussian_kl(mean_p, log_std_p, mean_q, log_std_q)
 
     def sample(self, noise: Tensor) -> Tensor:
         mean, log_std = self.outputs

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -21,7 +21,8 @@ from rlmaml.envs.protocol import Task
 from rlmaml.rl.gradcheck import GradientCheck, check_gradient
 from rlmaml.runs.config_types import RLConfig
 
-REFERENCE_ESTIMATOR = "dice"
+EstimatorName = Literal["maml", "dice", "lvc"]
+REFERENCE_ESTIMATOR: EstimatorName = "dice"
 REFERENCE_SEED_OFFSET = 1  # the reference's batches are those of seed + 1: independent of the compared ones
 
 
@@ -56,7 +57,7 @@ class Comparison:
 def compare_estimators(
     config: RLConfig,
     policy: nn.Module,
-    estimators: Sequence[str],
+    estimators: Sequence[EstimatorName],
     batches: int,
     reference_batches: int,
     seed: int,

@@ -37,8 +37,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def rl_configs() -> list[str]:
-    """The packaged meta-RL configs of the paper's tasks (the Gaussian bandit is a test problem, no zoo entry)."""
-    return [n for n in packaged_configs() if not is_supervised(load_config(n)) and n != "gaussian-bandit"]
+    """The packaged meta-RL configs of the paper's tasks (the bandits and the tabular MDP are test problems, no
+    zoo entry)."""
+    checks = ("gaussian-bandit", "bernoulli-bandit", "tabular-mdp")
+    return [n for n in packaged_configs() if not is_supervised(load_config(n)) and n not in checks]
 
 
 def test_paper_episodes_are_4000_env_steps_per_step_or_the_training_batch() -> None:

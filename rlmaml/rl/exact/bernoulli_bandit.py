@@ -47,7 +47,7 @@ def outcomes(arms: int, pulls: int) -> tuple[np.ndarray, np.ndarray]:
     counts, successes = [], []
     for bars in itertools.combinations(range(pulls + arms - 1), arms - 1):
         n = np.diff([-1, *bars, pulls + arms - 1]) - 1
-        below = np.indices(n + 1).reshape(arms, -1).T
+        below = np.indices(tuple(int(k) + 1 for k in n)).reshape(arms, -1).T
         counts.append(np.broadcast_to(n, below.shape))
         successes.append(below)
     return np.concatenate(counts), np.concatenate(successes)
