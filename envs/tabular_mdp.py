@@ -57,15 +57,14 @@ class TabularTasks:
         return np.full((s, a, s), 1.0 / s), np.ones((s, a))
 
     def arrays_of(self, task: Task) -> tuple[np.ndarray, np.ndarray]:
-        """(T [S, A, S], R [S, A]) of a task, each T[s, a] normalised to sum to 1; ValueError
-        naming the field if malformed."""
+        """(T [S, A, S], R [S, A]) of a task, as given (`next_states` and the dynamic programming
+        divide each T[s, a] by its sum); ValueError naming the field if malformed."""
         if not isinstance(task, Mapping) or set(task) != set(FIELDS):
             raise ValueError(f"task must be a dict with the fields 'transitions' and 'rewards', got {task!r}")
         s, a = self.num_states, self.num_actions
         transitions = self._numbers(task, "transitions", (s, a, s))
         if np.any(transitions < 0) or np.any(np.abs(transitions.sum(-1) - 1) > ROW_TOLERANCE):
             raise ValueError("task field 'transitions' must hold probabilities: each T[s, a] >= 0 summing to 1")
-        transitions = transitions / transitions.sum(-1, keepdims=True)
         rewards = self._numbers(task, "rewards", (s, a))
         if np.any(np.abs(rewards) > MAX_MAGNITUDE):
             raise ValueError(f"task field 'rewards' must lie within +-{MAX_MAGNITUDE:g}")

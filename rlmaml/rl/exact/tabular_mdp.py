@@ -42,10 +42,11 @@ def policy_table(policy: nn.Module, params: Params, num_states: int) -> Tensor:
 
 
 def task_tensors(env_kwargs: Mapping[str, Any], task: Task) -> tuple[Tensor, Tensor]:
-    """(T, R) of a task as float64 tensors, checked by the env's own task distribution."""
+    """(T, R) of a task as float64 tensors, checked by the env's own task distribution; each
+    T[s, a] divided by its sum, as the env's sampling does (typed tasks are rounded)."""
     tasks = TabularTasks(int(env_kwargs.get("num_states", 10)), int(env_kwargs.get("num_actions", 5)))
     transitions, rewards = tasks.arrays_of(task)
-    return torch.as_tensor(transitions), torch.as_tensor(rewards)
+    return torch.as_tensor(transitions / transitions.sum(-1, keepdims=True)), torch.as_tensor(rewards)
 
 
 def return_gradient(
