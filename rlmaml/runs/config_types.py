@@ -71,8 +71,7 @@ class MetaGradient(ConfigFields):
     estimator: Literal["maml", "dice", "lvc"] = field(
         default="maml",
         metadata=spec(
-            "maml: the paper's (blind to how theta shapes the inner episodes); dice: unbiased, DiCE's "
-            "sampling term; lvc: ProMP's low-variance curvature"
+            "maml: the paper's (biased); dice: unbiased, DiCE's sampling term; lvc: ProMP's low-variance one"
         ),
     )
     outer_optimizer: Literal["trpo", "promp"] = field(
@@ -144,9 +143,7 @@ class PolicySettings(ConfigFields):
     policy: Literal["mlp", "sb3", "gaussian", "softmax"] = field(
         default="mlp",
         metadata=spec(
-            "mlp: rlmaml's (Gaussian; categorical for discrete actions); sb3: a Stable-Baselines3 "
-            "ActorCriticPolicy (net_arch = hidden_sizes); gaussian: a mean and a log-std that ignore the "
-            "observation; softmax: discrete actions' logits that ignore it (both hidden_sizes: [])"
+            "mlp (Gaussian; categorical on Discrete actions); sb3 (SB3's); gaussian, softmax: observation-blind"
         ),
     )
     init_log_std: float = field(default=0.0, metadata=spec("the policy's initial log standard deviation (rllab: 0)"))
