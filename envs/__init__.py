@@ -35,3 +35,6 @@ _register("AntDirRllab-v0", "rllab_ant", "AntDirRllabEnv", "AntDirRllabVectorEnv
 _register("AntGoalRllab-v0", "rllab_ant", "AntGoalRllabEnv", "AntGoalRllabVectorEnv", 200)
 # not of the paper: a one-step problem whose exact meta-gradient is known, to test estimators against (see bandit)
 _register("GaussianBandit-v0", "bandit", "GaussianBanditEnv", "GaussianBanditVectorEnv", 1)
+# not of the paper: discrete-action families for categorical policies; the bandit's exact meta-gradient is known
+_register("BernoulliBandit-v0", "bernoulli_bandit", "BernoulliBanditEnv", "BernoulliBanditVectorEnv", 1)
+_register("TabularMDP-v0", "tabular_mdp", "TabularMDPEnv", "TabularMDPVectorEnv", 10)

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rlmaml.rl.distributions import gaussian_kl
 from rlmaml.rl.episodes import Episodes, masked_task_mean
 from rlmaml.rl.evaluation import adapt_and_measure
-from rlmaml.rl.objectives import policy_outputs
+from rlmaml.rl.objectives import policy_distribution
 from rlmaml.rl.policy_io import load_trained_policy
 
 RLLAB_ENVS = 40  # the paper's evaluation stepped batch_size / horizon envs side by side ...
@@ -56,9 +55,8 @@ def rllab_style_mean(episodes: Episodes, seed: int = 0) -> float:
 def step_kl(policy: torch.nn.Module, before: dict, after: dict, episodes: Episodes) -> float:
     """Mean KL(before || after) over the steps of the episodes the step was computed on."""
     with torch.no_grad():
-        mean0, log_std0 = policy_outputs(policy, before, episodes)
-        mean1, log_std1 = policy_outputs(policy, after, episodes)
-        return float(masked_task_mean(gaussian_kl(mean0, log_std0, mean1, log_std1), episodes.mask).mean())
+        kl = policy_distribution(policy, before, episodes).kl(policy_distribution(policy, after, episodes))
+        return float(masked_task_mean(kl, episodes.mask).mean())
 
 
 def probe(

@@ -93,7 +93,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
-    from rlmaml.rl.export import save_atomically, to_ppo
+    from rlmaml.rl.export import check_exportable, save_atomically, to_ppo
     from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
     from rlmaml.rl.tasks import check_task, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
@@ -101,7 +101,9 @@ def cmd_export(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix != ".zip":
         raise UserError(f"--out {out}: Stable-Baselines3 files end in .zip; give a path like policy.zip")
-    check_adaptation(with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes), 1, args.steps)
+    run_config = read_rl_run_config(Path(args.run_dir))
+    check_exportable(run_config)
+    check_adaptation(with_episodes(run_config, args.episodes), 1, args.steps)
     config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
     task = check_task(config, parse_task(args.task))
     result = adapt_and_measure(config, policy, [task], args.steps, args.seed, args.lr_schedule, args.episodes)

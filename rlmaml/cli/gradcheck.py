@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rlmaml.cli.options import add_checkpoint, add_seed, add_set, count, set_pairs
 from rlmaml.cli.output import write_json
 from rlmaml.errors import UserError
 
 if TYPE_CHECKING:
+    from rlmaml.envs.protocol import Task
     from rlmaml.rl.gradcheck import GradientCheck, ParameterEstimate
+    from rlmaml.runs.config_types import RLConfig
 
-ESTIMATOR_NAMES = ("maml", "dice", "lvc")  # rlmaml.rl.estimators.ESTIMATORS, without importing torch
-SHOWN_ELEMENTS = 4  # a larger parameter tensor is shown as one row of norms
+ESTIMATOR_NAMES: tuple[Literal["maml", "dice", "lvc"], ...] = ("maml", "dice", "lvc")  # estimators.ESTIMATORS, no torch
+SHOWN_ELEMENTS = 5  # a larger parameter tensor is shown as one row of norms
 
 
 def add_gradcheck(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,15 @@ def add_gradcheck(parser: argparse.ArgumentParser) -> None:
     add_set(parser)
     parser.add_argument("--task", nargs="+", metavar="KEY=VALUE", help="every task this one, e.g. goal=1")
     parser.add_argument(
-        "--estimator", choices=ESTIMATOR_NAMES, help="the meta-gradient estimator (default: the config's)"
+        "--estimator",
+        choices=(*ESTIMATOR_NAMES, "all"),
+        help="the meta-gradient estimator (default: the config's); all: each in turn",
+    )
+    parser.add_argument(
+        "--reference-batches",
+        type=count(2),
+        metavar="N",
+        help="also compare with dice's mean over N batches of seed + 1 (where no exact value is known)",
     )
     parser.add_argument("--batches", type=count(2), default=1000, help="independent meta-batches (default 1000)")
     add_seed(parser, "the batches' tasks and episodes")
@@ -38,6 +48,7 @@ def add_gradcheck(parser: argparse.ArgumentParser) -> None:
 def cmd_gradcheck(args: argparse.Namespace) -> None:
     from rlmaml.rl.api import load_rl_config
     from rlmaml.rl.gradcheck import check_gradient
+    from rlmaml.rl.gradcompare import compare_estimators
     from rlmaml.rl.policy_io import build_policy, load_trained_policy
     from rlmaml.rl.tasks import check_task, parse_task
 
@@ -45,7 +56,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> None:
         raise UserError("give a config or --run RUN_DIR, not both")
     if args.checkpoint is not None and args.run_dir is None:
         raise UserError("--checkpoint picks a checkpoint of --run RUN_DIR")
-    overrides = [*set_pairs(args), *([f"estimator={args.estimator}"] if args.estimator else [])]
+    one = args.estimator not in (None, "all")
+    overrides = [*set_pairs(args), *([f"estimator={args.estimator}"] if one else [])]
     if args.run_dir:
         run_config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
         config = load_rl_config(run_config, overrides)
@@ -53,15 +65,30 @@ def cmd_gradcheck(args: argparse.Namespace) -> None:
         config = load_rl_config(args.config, overrides)
         policy = build_policy(config)
     task = check_task(config, parse_task(args.task)) if args.task else None
-    result = check_gradient(config, policy, args.batches, args.seed, task)
-    where = f"task {task}" if task else f"{config.meta_batch_size} tasks"
+    estimators = ESTIMATOR_NAMES if args.estimator == "all" else (config.estimator,)
+    if args.reference_batches is None and len(estimators) == 1:
+        result = check_gradient(config, policy, args.batches, args.seed, task)
+        print_check(config, result, task)
+        if args.json:
+            write_json(args.json, result.to_json())
+        return
+    reference_batches = args.reference_batches or args.batches
+    comparison = compare_estimators(config, policy, estimators, args.batches, reference_batches, args.seed, task)
+    for result in comparison.checks:
+        print_check(config, result, task)
+        print(f"cosine to the reference (dice, {reference_batches} batches of seed {args.seed + 1}) ", end="")
+        print(f"{comparison.cosine_to_reference(result):.6f}")
+    if args.json:
+        write_json(args.json, comparison.to_json())
+
+
+def print_check(config: RLConfig, result: GradientCheck, task: Task | None) -> None:
+    where = (f"task {task}" if len(str(task)) <= 80 else "one task") if task else f"{config.meta_batch_size} tasks"
     print(
         f"{config.env}: estimator {result.estimator}, {result.batches} batches of {where} x "
         f"{config.fast_batch_size} episodes, {1000 * result.seconds_per_batch:.2f} ms per batch"
     )
     print_estimates(result)
-    if args.json:
-        write_json(args.json, result.to_json())
 
 
 def print_estimates(result: GradientCheck) -> None:

@@ -23,7 +23,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rlmaml.errors import Setting, UserError
-from rlmaml.rl.environments import make_env
+from rlmaml.rl.environments import box_actions, env_spaces, make_env
 from rlmaml.rl.export import save_atomically
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
 from rlmaml.rl.sb3_file import read_ppo_policy
@@ -105,6 +105,7 @@ def train_baselines(
 ) -> dict[str, Any]:
     """Train the methods not yet in `out` (so an interrupted call continues) into `out`;
     a method already there with another PPO budget is an error, not silently kept."""
+    box_actions(env_spaces(config)[1], config.env, "rlmaml baselines (SB3's Gaussian PPO policies)")
     mapping = config.to_mapping()  # what config.yaml holds
     if (out / "config.yaml").is_file():
         saved = read_run_config(out)

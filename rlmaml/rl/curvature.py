@@ -1,11 +1,13 @@
 """Exact Hessian-vector products of the meta-objective's KL through the adaptation.
 
-The mean KL between the old and the new adapted Gaussian policies, as a function of the
+The mean KL between the old and the new adapted policies, as a function of the
 meta-parameters theta, is KL(out(phi(theta))): out maps the adapted parameters phi to the
-policy's (mean, log_std) on every step. At theta_old the gradient of the KL with respect to
-those outputs is zero, so its Hessian is exactly J^T G^T H G J, where J = d phi / d theta
-(the adaptation's Jacobian), G = d out / d phi and H the KL's Hessian in the outputs, which
-for diagonal Gaussians is diagonal: 1 / std^2 for the mean and 2 for log_std. Multiplying
+policy's outputs on every step (a Gaussian's mean and log_std, a categorical's logits). At
+theta_old the gradient of the KL with respect to those outputs is zero, so its Hessian is
+exactly J^T G^T H G J, where J = d phi / d theta (the adaptation's Jacobian), G = d out / d phi
+and H the KL's Hessian in the outputs, which the distribution gives
+(rlmaml.rl.distributions: diagonal for diagonal Gaussians, diag(p) - p p^T in a
+categorical's logits). Multiplying
 the factors in turn skips the third- and second-order terms that
 differentiating the KL gradient twice would compute only to multiply them by zero.
 
@@ -22,8 +24,9 @@ from typing import Literal
 import torch
 
 from rlmaml.core.functional import Params, unflatten
+from rlmaml.rl.distributions import PolicyDistribution
 
-PolicyOutputs = Callable[[Params], tuple[torch.Tensor, torch.Tensor]]
+PolicyOutputs = Callable[[Params], PolicyDistribution]
 JacobianKind = Literal["identity", "symmetric", "general"]
 
 
@@ -33,7 +36,7 @@ class KLCurvature:
     `task_params` are the per-task views of the meta-parameters theta that the adaptation
     started from (`expand_to_tasks`), `adapted` the adapted parameters phi, still attached
     to their graph; J is block-diagonal over tasks in these views. `outputs_of` maps phi to
-    (mean, log_std) on the episodes; `weights` ([T, M, E], broadcast over actions) is each
+    the policy's distribution on the episodes; `weights` ([T, M, E]) is each
     step's weight in the mean KL. `jacobian` says what is known of each task's block:
     "identity" for first-order MAML, "symmetric" for one gradient step with a scalar step
     size (J_i = I - lr * Hessian_i: J^T w takes the cheaper forward-product path), else
@@ -55,9 +58,9 @@ class KLCurvature:
         self._shapes = {name: p.shape[1:] for name, p in task_params.items()}
         self._adapted = list(adapted.values())
         self._phi = {name: p.detach().requires_grad_() for name, p in adapted.items()}
-        self._outputs = outputs_of(self._phi)
-        mean_weight = weights.unsqueeze(-1) * torch.exp(-2 * self._outputs[1].detach())
-        self._output_hessian = (mean_weight, 2 * weights.unsqueeze(-1))
+        distribution = outputs_of(self._phi)
+        self._outputs = distribution.outputs
+        self._output_hessian = distribution.kl_hessian(weights)
         if jacobian != "identity":
             self._cotangent, self._jacobian_t = transpose_graph(self._adapted, self._views)
         phi = list(self._phi.values())
@@ -80,7 +83,7 @@ class KLCurvature:
         output_tangents = torch.autograd.grad(
             self._output_jacobian_t, self._output_cotangent, vector, retain_graph=True
         )
-        cotangents = [h * t for h, t in zip(self._output_hessian, output_tangents, strict=True)]
+        cotangents = self._output_hessian(list(output_tangents))
         return list(torch.autograd.grad(self._outputs, list(self._phi.values()), cotangents, retain_graph=True))
 
     def per_task(self, vector: torch.Tensor) -> torch.Tensor:

@@ -29,11 +29,31 @@ from rlmaml.envs.task_wrappers import (
 from rlmaml.errors import UserError
 from rlmaml.runs.config_types import RLConfig
 
+ActionSpace = gym.spaces.Box | gym.spaces.Discrete
+
 
 def box(space: gym.spaces.Space[Any], env_id: str) -> gym.spaces.Box:
-    """`space` as a Box, the only kind rlmaml's policies observe and act in; UserError otherwise."""
+    """`space` as a Box, the only kind rlmaml's policies observe; UserError otherwise."""
     if not isinstance(space, gym.spaces.Box):
         raise UserError(f"config key 'env': {env_id} has a {type(space).__name__} space, rlmaml needs Box spaces")
+    return space
+
+
+def action_space(space: gym.spaces.Space[Any], env_id: str) -> ActionSpace:
+    """`space` as a Box or a Discrete, the kinds rlmaml's policies act in (Gaussian and
+    categorical ones); UserError otherwise."""
+    if not isinstance(space, gym.spaces.Box | gym.spaces.Discrete):
+        raise UserError(
+            f"config key 'env': {env_id} has a {type(space).__name__} action space; rlmaml acts in Box or Discrete ones"
+        )
+    return space
+
+
+def box_actions(space: gym.spaces.Space[Any], env_id: str, needing: str) -> gym.spaces.Box:
+    """`space` as a Box, for what only works with Box actions (`needing` names it, e.g. a config
+    key: normalize_actions and SB3's Gaussian policies); UserError otherwise."""
+    if not isinstance(space, gym.spaces.Box):
+        raise UserError(f"{needing} needs a Box action space; {env_id} has a {type(space).__name__} one")
     return space
 
 
@@ -47,15 +67,20 @@ def rescaling_bounds(
     env: gym.Env[Any, Any] | gym.vector.VectorEnv[Any, Any, Any], space: gym.spaces.Space[Any], env_id: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """The [-1, 1] that normalize_actions rescales onto the action `space`; UserError, once `env` is
-    closed, if the space has an infinite bound (RescaleAction maps two finite ends onto each other)."""
-    action_space = box(space, env_id)
-    if not action_space.is_bounded():
+    closed, if the space is no Box or has an infinite bound (RescaleAction maps two finite ends
+    onto each other)."""
+    try:
+        actions = box_actions(space, env_id, "config key 'normalize_actions'")
+    except UserError:
+        env.close()
+        raise
+    if not actions.is_bounded():
         env.close()
         raise UserError(
             f"config key 'normalize_actions': {env_id} has unbounded actions, which cannot be rescaled from "
             "[-1, 1]; set normalize_actions: false"
         )
-    return unit_bounds(action_space)
+    return unit_bounds(actions)
 
 
 def make_env(config: RLConfig, new_task_each_episode: bool = False, **make_kwargs: Any) -> TaskWrapper:
@@ -107,9 +132,9 @@ def make_vector_env(
     return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 
-def env_spaces(config: RLConfig) -> tuple[gym.spaces.Box, gym.spaces.Box]:
+def env_spaces(config: RLConfig) -> tuple[gym.spaces.Box, ActionSpace]:
     """(observation space, action space) of the config's env."""
     env = make_env(config)
-    spaces = box(env.observation_space, config.env), box(env.action_space, config.env)
+    spaces = box(env.observation_space, config.env), action_space(env.action_space, config.env)
     env.close()
     return spaces

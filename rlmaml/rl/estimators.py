@@ -31,9 +31,9 @@ import torch
 from torch import nn
 
 from rlmaml.rl.adaptation import Adaptation
-from rlmaml.rl.distributions import gaussian_log_prob
+from rlmaml.rl.distributions import PolicyDistribution
 from rlmaml.rl.episodes import Episodes, episode_sums, masked_task_mean
-from rlmaml.rl.objectives import InnerObjective, OldPolicy, policy_outputs, reinforce_loss, surrogate_loss
+from rlmaml.rl.objectives import InnerObjective, OldPolicy, policy_distribution, reinforce_loss, surrogate_loss
 from rlmaml.runs.distributed import Context, Shard
 
 ESTIMATORS = ("maml", "dice", "lvc")
@@ -43,8 +43,8 @@ OtherTasks = Callable[[torch.Tensor], torch.Tensor]  # per-task values [M] -> th
 
 def lvc_loss(model: nn.Module, task_params: dict[str, torch.Tensor], episodes: Episodes) -> torch.Tensor:
     """ProMP's low-variance curvature inner loss, -mean(pi / pi_sampling * advantage), summed over tasks."""
-    mean, log_std = policy_outputs(model, task_params, episodes)
-    ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - episodes.sampling_log_probs())
+    log_prob = policy_distribution(model, task_params, episodes).log_prob(episodes.actions)
+    ratio = torch.exp(log_prob - episodes.sampling_log_probs())
     return -masked_task_mean(ratio * episodes.computed_advantages(), episodes.mask).sum()
 
 
@@ -79,8 +79,8 @@ def other_episodes_returns_per_step(episodes: Episodes) -> torch.Tensor:
 
 def episode_log_likelihoods(model: nn.Module, params: dict[str, torch.Tensor], episodes: Episodes) -> torch.Tensor:
     """The log-density of every episode's actions under `params`, [M, E]."""
-    mean, log_std = policy_outputs(model, params, episodes)
-    return episode_sums(gaussian_log_prob(mean, log_std, episodes.actions) * episodes.mask)
+    log_prob = policy_distribution(model, params, episodes).log_prob(episodes.actions)
+    return episode_sums(log_prob * episodes.mask)
 
 
 def leave_one_out_means(values: torch.Tensor, group: int) -> torch.Tensor:
@@ -126,11 +126,11 @@ class MetaLosses:
         self.group = group
 
     def __call__(
-        self, mean: torch.Tensor, log_std: torch.Tensor, adaptation: Adaptation, old: OldPolicy, shard: Shard
+        self, adapted: PolicyDistribution, adaptation: Adaptation, old: OldPolicy, shard: Shard
     ) -> torch.Tensor:
-        """`mean` and `log_std` are the adapted policies' outputs on the post-update episodes
-        of this process's tasks, `shard` of the meta-batch."""
-        losses = surrogate_loss(mean, log_std, adaptation.post_episodes, old)
+        """`adapted` is the adapted policies' distribution on the post-update episodes of this
+        process's tasks, `shard` of the meta-batch."""
+        losses = surrogate_loss(adapted, adaptation.post_episodes, old)
         if self.estimator != "dice":
             return losses
 

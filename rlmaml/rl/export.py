@@ -11,11 +11,18 @@ from stable_baselines3 import PPO
 from torch import nn
 
 from rlmaml.core.functional import Params
-from rlmaml.rl.environments import box, make_env
+from rlmaml.rl.environments import box_actions, env_spaces, make_env
 from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_policy_kwargs
 from rlmaml.runs.checkpoint import atomic_write
 from rlmaml.runs.config_types import RLConfig
+
+EXPORT = "rlmaml export (an SB3 Gaussian PPO file)"
+
+
+def check_exportable(config: RLConfig) -> None:
+    """UserError unless the config's policy acts in a Box, as SB3's Gaussian PPO policy does."""
+    box_actions(env_spaces(config)[1], config.env, EXPORT)
 
 
 def sb3_actor_weights(policy: nn.Module, params: Params) -> dict[str, torch.Tensor]:
@@ -53,7 +60,7 @@ def to_ppo(config: RLConfig, policy: nn.Module, params: Params) -> PPO:
     it runs on the plain task env. Its critic is untrained: MAML-TRPO fits its own linear
     baseline instead, and keeps an SB3 meta-policy's value head frozen."""
     env = make_env(replace(config, normalize_actions=False))
-    action_space = box(env.action_space, config.env)
+    action_space = box_actions(env.action_space, config.env, EXPORT)
     low, high = action_space.low, action_space.high
     model = PPO("MlpPolicy", env, policy_kwargs=sb3_policy_kwargs(config.hidden_sizes, config.activation), device="cpu")
     env.close()

@@ -28,7 +28,7 @@ from rlmaml.rl.curvature import per_task_rows
 from rlmaml.rl.estimators import MetaLosses, inner_objective, records_log_probs
 from rlmaml.rl.exact.registry import known_meta_gradient
 from rlmaml.rl.metalearner import sample_tasks
-from rlmaml.rl.objectives import OldPolicy, policy_outputs
+from rlmaml.rl.objectives import OldPolicy, policy_distribution
 from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.distributed import Shard
@@ -114,10 +114,10 @@ def batch_estimates(
         params, tasks, lambda stage: batch_keys(seed, batches, per_batch, stage), lrs, config.first_order
     )
     post = adaptation.post_episodes
-    mean, log_std = policy_outputs(policy, adaptation.trajectory[-1], post)
-    old = OldPolicy.from_outputs(mean, log_std, post.actions)
+    adapted = policy_distribution(policy, adaptation.trajectory[-1], post)
+    old = OldPolicy.from_distribution(adapted, post.actions)
     meta_losses = MetaLosses(policy, estimator, group=per_batch)  # DiCE's baseline pools each batch's tasks
-    losses = meta_losses(mean, log_std, adaptation, old, Shard.whole(len(tasks)))
+    losses = meta_losses(adapted, adaptation, old, Shard.whole(len(tasks)))
     views = adaptation.trajectory[0]
     rows = per_task_rows(list(torch.autograd.grad(losses.sum(), [views[n] for n in params])))
     return -rows.view(len(batches), per_batch, -1).mean(1).double()

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from rlmaml.core.functional import Params, call_per_task
-from rlmaml.rl.distributions import gaussian_kl, gaussian_log_prob
+from rlmaml.rl.distributions import PolicyDistribution, as_outputs, distribution_of
 from rlmaml.rl.episodes import Episodes, masked_task_mean
 
 InnerObjective = Callable[[nn.Module, Params, Episodes], torch.Tensor]
@@ -40,50 +40,51 @@ def task_major(tensor: torch.Tensor) -> torch.Tensor:
     return result
 
 
-def policy_outputs(model: nn.Module, task_params: Params, episodes: Episodes) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mean, log_std) of every step, [T, M, E, act_dim]; computed task-major, every task's
-    observations contiguous, for the same reason as TaskMajorGradient."""
-    outputs = call_per_task(model, task_params, episodes.observations.movedim(1, 0).contiguous())
-    mean, log_std = (task_major(t).movedim(0, 1) for t in outputs)
-    return mean, log_std
+def policy_distribution(model: nn.Module, task_params: Params, episodes: Episodes) -> PolicyDistribution:
+    """The policy's action distribution at every step, outputs [T, M, E, ...]; computed
+    task-major, every task's observations contiguous, for the same reason as TaskMajorGradient."""
+    outputs = as_outputs(call_per_task(model, task_params, episodes.observations.movedim(1, 0).contiguous()))
+    return distribution_of(model)(*(task_major(t).movedim(0, 1) for t in outputs))
 
 
 def reinforce_loss(model: nn.Module, task_params: Params, episodes: Episodes) -> torch.Tensor:
     """The inner-loop loss: -mean(log pi(a|s) * advantage), summed over tasks."""
-    mean, log_std = policy_outputs(model, task_params, episodes)
-    log_prob = gaussian_log_prob(mean, log_std, episodes.actions)
+    log_prob = policy_distribution(model, task_params, episodes).log_prob(episodes.actions)
     return -masked_task_mean(log_prob * episodes.computed_advantages(), episodes.mask).sum()
 
 
 @dataclass
 class OldPolicy:
-    """The sampling policy's outputs on its own episodes, held fixed during a meta-update."""
+    """The sampling policy's distribution on its own episodes, held fixed during a meta-update."""
 
-    mean: torch.Tensor
-    log_std: torch.Tensor
+    distribution: PolicyDistribution
     log_prob: torch.Tensor
 
     @classmethod
-    def from_outputs(cls, mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> OldPolicy:
-        mean, log_std = mean.detach(), log_std.detach()
-        return cls(mean, log_std, gaussian_log_prob(mean, log_std, actions))
+    def from_distribution(cls, distribution: PolicyDistribution, actions: torch.Tensor) -> OldPolicy:
+        fixed = distribution.detach()
+        return cls(fixed, fixed.log_prob(actions))
 
     @classmethod
     def of(cls, model: nn.Module, task_params: Params, episodes: Episodes) -> OldPolicy:
         with torch.no_grad():
-            return cls.from_outputs(*policy_outputs(model, task_params, episodes), episodes.actions)
+            return cls.from_distribution(policy_distribution(model, task_params, episodes), episodes.actions)
 
 
-def surrogate_loss(mean: torch.Tensor, log_std: torch.Tensor, episodes: Episodes, old: OldPolicy) -> torch.Tensor:
+def surrogate_loss(new: PolicyDistribution, episodes: Episodes, old: OldPolicy) -> torch.Tensor:
     """TRPO's importance-weighted surrogate loss of every task, [M]."""
-    ratio = torch.exp(gaussian_log_prob(mean, log_std, episodes.actions) - old.log_prob)
+    ratio = torch.exp(new.log_prob(episodes.actions) - old.log_prob)
     return -masked_task_mean(ratio * episodes.computed_advantages(), episodes.mask)
+
+
+def mean_kl(old: OldPolicy, new: PolicyDistribution, episodes: Episodes) -> torch.Tensor:
+    """The mean KL(old || new) over each task's steps, [M]."""
+    return masked_task_mean(old.distribution.kl(new), episodes.mask)
 
 
 def surrogate_and_kl(
     model: nn.Module, task_params: Params, episodes: Episodes, old: OldPolicy
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The surrogate loss and the mean KL(old || new) of every task, [M] each."""
-    mean, log_std = policy_outputs(model, task_params, episodes)
-    kl = masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask)
-    return surrogate_loss(mean, log_std, episodes, old), kl
+    new = policy_distribution(model, task_params, episodes)
+    return surrogate_loss(new, episodes, old), mean_kl(old, new, episodes)

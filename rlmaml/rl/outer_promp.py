@@ -20,9 +20,9 @@ from torch import Tensor, nn
 from rlmaml.core.functional import Params, detach, parameters_of
 from rlmaml.rl.adaptation import Adaptation
 from rlmaml.rl.curvature import per_task_rows
-from rlmaml.rl.distributions import gaussian_kl, gaussian_log_prob
+from rlmaml.rl.distributions import PolicyDistribution
 from rlmaml.rl.episodes import masked_task_mean
-from rlmaml.rl.objectives import OldPolicy, policy_outputs
+from rlmaml.rl.objectives import OldPolicy, mean_kl, policy_distribution
 from rlmaml.rl.outer import OuterStep, Replay
 from rlmaml.runs.distributed import Context, Shard
 
@@ -39,11 +39,11 @@ class ProMPSettings:
     lr: float = 1e-3  # Adam's step size
 
 
-def clipped_surrogate(mean: Tensor, log_std: Tensor, adaptation: Adaptation, old: OldPolicy, clip: float) -> Tensor:
+def clipped_surrogate(new: PolicyDistribution, adaptation: Adaptation, old: OldPolicy, clip: float) -> Tensor:
     """PPO's clipped surrogate loss of every task on the post-update episodes, [M]."""
     post = adaptation.post_episodes
     advantages = post.computed_advantages()
-    ratio = torch.exp(gaussian_log_prob(mean, log_std, post.actions) - old.log_prob)
+    ratio = torch.exp(new.log_prob(post.actions) - old.log_prob)
     clipped = torch.minimum(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages)
     return -masked_task_mean(clipped, post.mask)
 
@@ -53,8 +53,7 @@ def inner_kl(model: nn.Module, trajectory: list[Params], adaptation: Adaptation,
     averaged over the steps, [M]."""
     kls = []
     for params, episodes, old in zip(trajectory[:-1], adaptation.inner_episodes, samplers, strict=True):
-        mean, log_std = policy_outputs(model, params, episodes)
-        kls.append(masked_task_mean(gaussian_kl(old.mean, old.log_std, mean, log_std), episodes.mask))
+        kls.append(mean_kl(old, policy_distribution(model, params, episodes), episodes))
     return torch.stack(kls).mean(0)
 
 
@@ -77,8 +76,8 @@ class ProMP:
     ) -> Tensor:
         """ProMP's loss of every task, [M], for a trajectory replayed from the current parameters."""
         post_old, inner_olds = olds
-        mean, log_std = policy_outputs(self.model, trajectory[-1], adaptation.post_episodes)
-        surrogate = clipped_surrogate(mean, log_std, adaptation, post_old, self.settings.clip)
+        adapted = policy_distribution(self.model, trajectory[-1], adaptation.post_episodes)
+        surrogate = clipped_surrogate(adapted, adaptation, post_old, self.settings.clip)
         return surrogate + self.settings.kl_coef * inner_kl(self.model, trajectory, adaptation, inner_olds)
 
     def update(self, params: Params, adaptation: Adaptation, shard: Shard) -> OuterStep:
@@ -114,8 +113,7 @@ class ProMP:
         trajectory = [detach(p) for p in self.replay(candidate, adaptation, True)]  # first order: values only
         with torch.no_grad():
             new_loss = self.context.gather(self.losses(trajectory, adaptation, olds)).mean().item()
-            mean, log_std = policy_outputs(self.model, trajectory[-1], post)
-            kl = masked_task_mean(gaussian_kl(olds[0].mean, olds[0].log_std, mean, log_std), post.mask)
+            kl = mean_kl(olds[0], policy_distribution(self.model, trajectory[-1], post), post)
         return OuterStep(first_loss, new_loss, self.context.gather(kl).mean().item(), self.settings.steps, True)
 
     def adam_step(self, grad: Tensor) -> None:

@@ -21,7 +21,7 @@ from rlmaml.core.functional import Params, detach, unflatten
 from rlmaml.rl.adaptation import Adaptation
 from rlmaml.rl.curvature import JacobianKind, KLCurvature, per_task_rows
 from rlmaml.rl.estimators import MetaLosses
-from rlmaml.rl.objectives import OldPolicy, policy_outputs, surrogate_and_kl
+from rlmaml.rl.objectives import OldPolicy, policy_distribution, surrogate_and_kl
 from rlmaml.rl.outer import OuterStep, Replay
 from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 from rlmaml.runs.distributed import Context, Shard
@@ -77,9 +77,9 @@ class TRPO:
         s = self.settings
         names = list(params)
         post = adaptation.post_episodes
-        mean, log_std = policy_outputs(self.model, adaptation.trajectory[-1], post)
-        old = OldPolicy.from_outputs(mean, log_std, post.actions)
-        losses = self.meta_losses(mean, log_std, adaptation, old, shard)
+        adapted = policy_distribution(self.model, adaptation.trajectory[-1], post)
+        old = OldPolicy.from_distribution(adapted, post.actions)
+        losses = self.meta_losses(adapted, adaptation, old, shard)
         views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
         per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
         grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
@@ -117,7 +117,7 @@ class TRPO:
             weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / len(chosen)
             steps = len(adaptation.inner_episodes)
             jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
-            outputs = partial(policy_outputs, self.model, episodes=post)
+            outputs = partial(policy_distribution, self.model, episodes=post)
             local = KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
 
         def product(vector: Tensor) -> Tensor:

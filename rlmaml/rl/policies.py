@@ -1,19 +1,37 @@
-"""Policies: any `nn.Module` whose forward maps observations to (mean, log_std) of a
-diagonal Gaussian works with the sampler and the objectives."""
+"""Policies: any `nn.Module` whose forward maps observations to the outputs of its
+`distribution` (rlmaml.rl.distributions) works with the sampler and the objectives:
+(mean, log_std) of a diagonal Gaussian, the default, or the logits of a categorical."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
+from rlmaml.rl.distributions import Categorical, Gaussian, PolicyDistribution
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def mlp(n_in: int, n_out: int, hidden_sizes: Sequence[int], activation: str) -> nn.Sequential:
+    """Linear layers of the given widths with `activation` between them (none after the last)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    sizes = [n_in, *hidden_sizes]
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+    layers.append(nn.Linear(sizes[-1], n_out))
+    return nn.Sequential(*layers)
 
 
 class GaussianMLPPolicy(nn.Module):
     """MLP mean with a state-independent log standard deviation, as in the MAML paper."""
+
+    distribution: ClassVar[type[PolicyDistribution]] = Gaussian
 
     def __init__(
         self,
@@ -24,14 +42,7 @@ class GaussianMLPPolicy(nn.Module):
         init_log_std: float = 0.0,
     ) -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        layers: list[nn.Module] = []
-        sizes = [obs_dim, *hidden_sizes]
-        for n_in, n_out in itertools.pairwise(sizes):
-            layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
-        layers.append(nn.Linear(sizes[-1], act_dim))
-        self.mean = nn.Sequential(*layers)
+        self.mean = mlp(obs_dim, act_dim, hidden_sizes, activation)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(init_log_std)))
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -43,6 +54,8 @@ class GaussianPolicy(nn.Module):
     small enough that the meta-objective and its gradient have closed forms
     (rlmaml.rl.exact)."""
 
+    distribution: ClassVar[type[PolicyDistribution]] = Gaussian
+
     def __init__(self, act_dim: int, init_mean: float = 0.0, init_log_std: float = 0.0) -> None:
         super().__init__()
         self.mean = nn.Parameter(torch.full((act_dim,), float(init_mean)))
@@ -51,3 +64,33 @@ class GaussianPolicy(nn.Module):
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         shape = (*obs.shape[:-1], self.mean.shape[0])
         return self.mean.expand(shape), self.log_std.expand(shape)
+
+
+class CategoricalMLPPolicy(nn.Module):
+    """MLP logits over a Discrete action space. With no hidden layers on one-hot observations
+    (a tabular MDP's states) it is a tabular softmax: one row of logits per state."""
+
+    distribution: ClassVar[type[PolicyDistribution]] = Categorical
+
+    def __init__(
+        self, obs_dim: int, num_actions: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh"
+    ) -> None:
+        super().__init__()
+        self.logits = mlp(obs_dim, num_actions, hidden_sizes, activation)
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor]:
+        return (self.logits(obs),)
+
+
+class SoftmaxPolicy(nn.Module):
+    """Logits that ignore the observation, initially 0 (every action equally likely): the
+    policy of Bernoulli bandits, whose meta-gradient is a finite sum (rlmaml.rl.exact)."""
+
+    distribution: ClassVar[type[PolicyDistribution]] = Categorical
+
+    def __init__(self, num_actions: int) -> None:
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(num_actions))
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor]:
+        return (self.logits.expand(*obs.shape[:-1], -1),)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import torch
 from torch import nn
 
 from rlmaml.errors import UserError
 from rlmaml.rl.environments import env_spaces
-from rlmaml.rl.policies import GaussianMLPPolicy, GaussianPolicy
+from rlmaml.rl.policies import CategoricalMLPPolicy, GaussianMLPPolicy, GaussianPolicy, SoftmaxPolicy
 from rlmaml.runs.config import typed_config
 from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.run_dir import load_latest_checkpoint, read_run_config
@@ -22,8 +23,9 @@ POLICY_PREFIX = "policy."  # checkpoint tensors of the RL policy
 
 
 def build_policy(config: RLConfig) -> nn.Module:
-    """The run's policy, initialised from its seed: rlmaml's MLP, an SB3 ActorCriticPolicy or
-    the observation-blind Gaussian; its log-std is left out of the meta-parameters (frozen)
+    """The run's policy, initialised from its seed: rlmaml's MLP (Gaussian in a Box action
+    space, categorical in a Discrete one), an SB3 ActorCriticPolicy, the observation-blind
+    Gaussian or the observation-blind softmax; a Gaussian's log-std is left out of the meta-parameters (frozen)
     unless `learn_std`."""
     policy = new_policy(config)
     for name, parameter in policy.named_parameters():
@@ -35,7 +37,15 @@ def build_policy(config: RLConfig) -> nn.Module:
 def new_policy(config: RLConfig) -> nn.Module:
     observation_space, action_space = env_spaces(config)
     torch.manual_seed(config.seed)
-    obs_dim, act_dim = observation_space.shape[0], action_space.shape[0]
+    obs_dim = observation_space.shape[0]
+    if isinstance(action_space, gym.spaces.Discrete):
+        return categorical_policy(config, obs_dim, action_space)
+    if config.policy == "softmax":
+        raise UserError(
+            f"config key 'policy': softmax acts in Discrete action spaces and {config.env} has a Box one; "
+            "use policy: mlp or gaussian"
+        )
+    act_dim = action_space.shape[0]
     if config.policy == "gaussian":
         return GaussianPolicy(act_dim, config.init_mean, config.init_log_std)
     if config.policy == "sb3":
@@ -46,6 +56,18 @@ def new_policy(config: RLConfig) -> nn.Module:
         )
         return SB3GaussianPolicy(actor_critic)
     return GaussianMLPPolicy(obs_dim, act_dim, config.hidden_sizes, config.activation, config.init_log_std)
+
+
+def categorical_policy(config: RLConfig, obs_dim: int, action_space: gym.spaces.Discrete) -> nn.Module:
+    """The softmax or MLP policy over a Discrete action space; UserError for Box-only policies."""
+    if config.policy == "softmax":
+        return SoftmaxPolicy(int(action_space.n))
+    if config.policy == "mlp":
+        return CategoricalMLPPolicy(obs_dim, int(action_space.n), config.hidden_sizes, config.activation)
+    raise UserError(
+        f"config key 'policy': {config.policy} acts in Box action spaces and {config.env} has "
+        f"{int(action_space.n)} discrete actions; use policy: softmax or mlp"
+    )
 
 
 def read_rl_run_config(run_dir: Path) -> RLConfig:

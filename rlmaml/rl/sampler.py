@@ -2,7 +2,9 @@
 
 Every task's episodes draw their reset seeds and action noise from a generator keyed by
 (run seed, iteration, task index, stage), never from a global stream, so results do not
-depend on how tasks are split across calls or processes (see rlmaml.core.seeding).
+depend on how tasks are split across calls or processes (see rlmaml.core.seeding). The
+policy's distribution turns the noise into actions (rlmaml.rl.distributions): a Gaussian's
+standard-normal noise scaled and shifted, a categorical's Gumbel noise through Gumbel-max.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rlmaml.core.functional import Params, call_per_task
 from rlmaml.core.seeding import SeedKey, key_rng
 from rlmaml.envs.protocol import Task
 from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper
+from rlmaml.rl.distributions import as_outputs, check_action_space
 from rlmaml.rl.environments import box, make_vector_env
 from rlmaml.rl.episodes import Episodes
 from rlmaml.runs.config_types import RLConfig
@@ -104,15 +107,16 @@ class BatchSampler:
         env = self.env_for(num_tasks)
         env.set_tasks([task for task in tasks for _ in range(per_task)])
         obs_dim = box(env.single_observation_space, self.env_id).shape[0]
-        act_dim = box(env.single_action_space, self.env_id).shape[0]
+        distribution = check_action_space(model, env.single_action_space, self.env_id)
+        act_dim, noise_dim = distribution.widths(env.single_action_space)
         reset_seeds: list[int] = []
         noise: list[np.ndarray] = []
         for key in seed_keys:
             rng = key_rng(key)
             reset_seeds.extend(int(s) for s in rng.integers(0, 2**31 - 1, size=per_task))
-            noise.append(rng.standard_normal((self.horizon, per_task, act_dim), dtype=np.float32))
+            noise.append(distribution.draw_noise(rng, (self.horizon, per_task, noise_dim)))
         dtype = next(iter(task_params.values())).dtype
-        noise_t = torch.from_numpy(np.stack(noise, axis=1)).to(dtype)  # [T, M, E, act]
+        noise_t = torch.from_numpy(np.stack(noise, axis=1)).to(dtype)  # [T, M, E, noise_dim]
 
         shape = (self.horizon, num_tasks, per_task)
         observations = np.zeros((*shape, obs_dim), dtype=np.float32)
@@ -130,9 +134,11 @@ class BatchSampler:
                 # from depending on what the env reports for a finished sub-env
                 mask[t] = alive.reshape(num_tasks, per_task)
                 observations[t] = np.where(alive[:, None], obs, 0.0).reshape(num_tasks, per_task, obs_dim)
-                mean, log_std = call_per_task(model, task_params, torch.from_numpy(observations[t]).to(dtype))
-                actions[t] = (mean + log_std.exp() * noise_t[t]) * torch.from_numpy(mask[t]).to(dtype)[..., None]
-                obs, reward, terminated, truncated, _ = env.step(actions[t].reshape(-1, act_dim).numpy())
+                outputs = call_per_task(model, task_params, torch.from_numpy(observations[t]).to(dtype))
+                policy = distribution(*as_outputs(outputs))
+                actions[t] = policy.sample(noise_t[t]) * torch.from_numpy(mask[t]).to(dtype)[..., None]
+                step_actions = distribution.env_actions(actions[t].reshape(-1, act_dim))
+                obs, reward, terminated, truncated, _ = env.step(step_actions)
                 rewards[t] = np.where(alive, reward, 0.0).reshape(num_tasks, per_task)
                 alive &= ~(terminated | truncated)
                 steps = t + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import torch
@@ -12,6 +12,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
 from torch import nn
 
+from rlmaml.rl.distributions import Gaussian, PolicyDistribution
 from rlmaml.rl.policies import ACTIVATIONS
 
 
@@ -23,6 +24,8 @@ class SB3GaussianPolicy(nn.Module):
     SB3 casts observations to float32 before its networks; this wrapper keeps the caller's
     dtype, which lets gradient checks run in float64.
     """
+
+    distribution: ClassVar[type[PolicyDistribution]] = Gaussian
 
     def __init__(self, policy: ActorCriticPolicy) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from typing import NoReturn
 import torch
 
 from rlmaml.errors import UserError
-from rlmaml.rl.environments import env_spaces
+from rlmaml.rl.environments import box_actions, env_spaces
 from rlmaml.rl.sb3 import SB3GaussianPolicy, sb3_actor_critic
 from rlmaml.runs.config_types import RLConfig
 from rlmaml.runs.weights import listed, load_weights
@@ -114,6 +114,9 @@ def read_ppo_policy(path: Path, config: RLConfig) -> SB3GaussianPolicy:
     action spaces) with `config`'s network; the rest of the zip (`data`, optimizer) is unread."""
     state = policy_tensors(path)
     with torch.random.fork_rng(devices=[]):  # building the network must not shift the caller's seeds
-        network = sb3_actor_critic(*env_spaces(config), config.hidden_sizes, config.activation)
+        observations, actions = env_spaces(config)
+        network = sb3_actor_critic(
+            observations, box_actions(actions, config.env, str(path)), config.hidden_sizes, config.activation
+        )
     load_weights(network, state, f"{path}: {POLICY_MEMBER}")
     return SB3GaussianPolicy(network)

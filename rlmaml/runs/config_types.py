@@ -132,16 +132,16 @@ class Advantages(ConfigFields):
 
 @dataclass(frozen=True, kw_only=True)
 class PolicySettings(ConfigFields):
-    """The policy: a Gaussian over actions, from an MLP or blind to observations"""
+    """The policy: Gaussian or categorical over actions, from an MLP or blind to observations"""
 
     hidden_sizes: tuple[int, ...] = field(
         metadata=spec("widths of the hidden layers; [] is a linear policy (paper: [100, 100])", minimum=1)
     )
     activation: Literal["tanh", "relu"] = field(metadata=spec("nonlinearity of the hidden layers (paper: relu)"))
-    policy: Literal["mlp", "sb3", "gaussian"] = field(
+    policy: Literal["mlp", "sb3", "gaussian", "softmax"] = field(
         default="mlp",
         metadata=spec(
-            "mlp: rlmaml's; sb3: an SB3 ActorCriticPolicy; gaussian: blind to observations (hidden_sizes: [])"
+            "mlp (Gaussian; categorical on Discrete actions); sb3 (SB3's); gaussian, softmax: observation-blind"
         ),
     )
     init_log_std: float = field(default=0.0, metadata=spec("the policy's initial log standard deviation (rllab: 0)"))
@@ -183,8 +183,10 @@ def combination_problem(config: RLConfig) -> str:
         return (
             "config keys 'advantages' and 'gae_lambda': returns use no lambda; set gae_lambda: 1.0 or advantages: gae"
         )
-    if config.policy == "gaussian" and config.hidden_sizes:
-        return "config keys 'policy' and 'hidden_sizes': the gaussian policy has no layers; set hidden_sizes: []"
+    if config.policy in ("gaussian", "softmax") and config.hidden_sizes:
+        return (
+            f"config keys 'policy' and 'hidden_sizes': the {config.policy} policy has no layers; set hidden_sizes: []"
+        )
     if config.policy != "gaussian" and config.init_mean != 0.0:
         return "config key 'init_mean' sets policy: gaussian's mean; an mlp's mean is its network's output"
     return ""

@@ -198,11 +198,14 @@ def refuse_beyond(parts: list[Part], what: str, sizes: Sizes, lower: tuple[Messa
 
 
 def env_dims(config: RLConfig) -> tuple[int, int]:
-    """Observation and action numbers of the config's env (one env made and closed)."""
+    """Observation and action numbers of the config's env (one env made and closed); a
+    Discrete action space's are its actions' logits."""
+    import gymnasium as gym
+
     from rlmaml.rl.environments import env_spaces
 
     observations, actions = env_spaces(config)
-    return observations.shape[0], actions.shape[0]
+    return observations.shape[0], int(actions.n) if isinstance(actions, gym.spaces.Discrete) else actions.shape[0]
 
 
 def check_training(config: Config) -> None:

@@ -85,7 +85,7 @@ def untrained_row(name: str) -> list[str]:
 
 
 # Packaged configs that are problems with known answers, for `rlmaml gradcheck`: nothing to ship.
-CHECKS = ("gaussian-bandit",)
+CHECKS = ("gaussian-bandit", "bernoulli-bandit", "tabular-mdp")
 
 
 def table_rows(zoo_dir: Path) -> list[list[str]]:

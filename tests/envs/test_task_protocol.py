@@ -29,10 +29,11 @@ VECTOR_WRAPPINGS = list(itertools.product([False, True], repeat=2))  # normalize
 
 
 def has_bounded_actions(env_id: str) -> bool:
-    """Whether normalize_actions can rescale the env's actions (the bandit's are unbounded)."""
+    """Whether normalize_actions can rescale the env's actions (the Gaussian bandit's are unbounded,
+    the discrete envs' no Box)."""
     env = gym.make(env_id)
     try:
-        return env.action_space.is_bounded()
+        return isinstance(env.action_space, gym.spaces.Box) and env.action_space.is_bounded()
     finally:
         env.close()
 
@@ -70,8 +71,10 @@ def test_gymnasium_wrappers_hide_the_task_methods_and_ours_bring_them_back(env_i
     vector = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
     if env_id in BOUNDED_ACTIONS:
         wrapped = gym.wrappers.vector.RescaleAction(vector, -1.0, 1.0)
-    else:  # RescaleAction needs finite bounds; ClipAction hides the methods all the same
-        wrapped = gym.wrappers.vector.ClipAction(vector)
+    elif isinstance(vector.single_action_space, gym.spaces.Box):  # RescaleAction needs finite bounds
+        wrapped = gym.wrappers.vector.ClipAction(vector)  # which hides the methods all the same
+    else:  # a Discrete space: any wrapper hides them
+        wrapped = gym.wrappers.vector.RecordEpisodeStatistics(vector)
     assert isinstance(vector, TaskVectorEnv)
     assert not isinstance(wrapped, TaskVectorEnv)
     assert isinstance(with_vector_task_methods(wrapped), TaskVectorEnv)

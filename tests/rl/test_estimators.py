@@ -1,18 +1,21 @@
-"""The meta-gradient estimators against known answers: on the Gaussian bandit, whose exact
-meta-gradient and whose estimators' expectations have closed forms (rlmaml.rl.exact), DiCE
-is unbiased, while the paper's estimator and LVC are off by exactly what theory says. Each
-check can fail both ways: an estimator must match its own expectation and, where biased,
-stay measurably away from the exact value."""
+"""The meta-gradient estimators against known answers: on the Gaussian and the Bernoulli
+bandits, whose exact meta-gradients and whose estimators' expectations have closed forms or
+finite sums (rlmaml.rl.exact), DiCE is unbiased, while the paper's estimator and LVC are off
+by exactly what theory says. Each check can fail both ways: an estimator must match its own
+expectation and, where biased, stay measurably away from the exact value."""
 
 from dataclasses import replace
 from functools import partial
 
+import numpy as np
 import pytest
 import torch
 from conftest import rl_config
 
 from rlmaml.core.functional import detach, parameters_of
 from rlmaml.core.seeding import seed_keys
+from rlmaml.rl.exact.bernoulli_bandit import BernoulliBandit
+from rlmaml.rl.exact.bernoulli_bandit import estimator_expectation as bernoulli_expectation
 from rlmaml.rl.exact.gaussian_bandit import GaussianBandit, estimator_expectation, exact_meta_gradient
 from rlmaml.rl.experiment import settings_from
 from rlmaml.rl.gradcheck import check_gradient
@@ -79,3 +82,32 @@ def test_every_estimator_adapts_as_the_paper_does_at_the_sampling_parameters():
     for estimator in ("lvc", "dice"):
         for ours, paper in zip(adapted_parameters(estimator), maml, strict=True):
             assert all(torch.equal(ours[n], paper[n]) for n in paper), estimator
+
+
+ONE_GOOD_ARM = {"probabilities": [0.05, 0.95, 0.05, 0.05, 0.05]}
+BERNOULLI_BATCHES = 500  # of 20 tasks x 10 pulls: 5 s each
+
+
+def bernoulli_estimates(estimator: str, task, logits):
+    """check_gradient on the Bernoulli bandit at fast_lr 10, where even LVC's bias is clear."""
+    config = rl_config("bernoulli-bandit", "fast_lr=10.0", f"estimator={estimator}")
+    policy = build_policy(config)
+    with torch.no_grad():
+        policy.logits.copy_(torch.tensor(logits))
+    result = check_gradient(config, policy, BERNOULLI_BATCHES, seed=5, task=task)
+    (p,) = result.parameters
+    bandit = BernoulliBandit(tuple(policy.logits.tolist()), config.fast_lr, config.fast_batch_size)
+    probabilities = task["probabilities"] if task else None
+    own = bernoulli_expectation(bandit, probabilities, estimator)
+    return np.array(p.mean), np.array(p.stderr), np.array(p.exact), np.array(own)
+
+
+@pytest.mark.parametrize("estimator", ["dice", "maml", "lvc"])
+@pytest.mark.parametrize(("task", "logits"), [(ONE_GOOD_ARM, [0.0] * 5), (None, [0.4, -0.3, 0.0, 0.8, -0.6])])
+def test_on_the_bernoulli_bandit_dice_is_unbiased_and_maml_and_lvc_have_their_closed_form_bias(estimator, task, logits):
+    mean, stderr, exact, own = bernoulli_estimates(estimator, task, logits)
+    assert (np.abs(mean - own) < 4 * stderr).all(), (estimator, mean, own, stderr)
+    if estimator == "dice":
+        assert own == pytest.approx(exact, abs=1e-12)
+    elif task:  # with one good arm, both biased estimators stay measurably away from the exact value
+        assert (np.abs(own - exact) > 6 * stderr).any(), (estimator, own, exact, stderr)

@@ -9,7 +9,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from rlmaml.core.functional import expand_to_tasks, flatten, parameters_of, unflatten
 from rlmaml.core.maml import adapt
 from rlmaml.rl.curvature import KLCurvature
-from rlmaml.rl.objectives import OldPolicy, policy_outputs, reinforce_loss, surrogate_and_kl
+from rlmaml.rl.distributions import Gaussian
+from rlmaml.rl.objectives import OldPolicy, policy_distribution, reinforce_loss, surrogate_and_kl
 from rlmaml.rl.sb3 import SB3GaussianPolicy
 
 LR = 0.5
@@ -72,7 +73,7 @@ def test_curvature_product_equals_exact_kl_hessian(tiny_policy, nav_tasks, first
     weights = post.mask / post.mask.sum((0, 2), keepdim=True) / post.num_tasks
     damping = 1e-3
     jacobian = "identity" if first_order else "symmetric" if num_steps == 1 else "general"
-    outputs = lambda phi: policy_outputs(tiny_policy, phi, post)  # noqa: E731
+    outputs = lambda phi: policy_distribution(tiny_policy, phi, post)  # noqa: E731
     product = KLCurvature(steps[0], steps[-1], outputs, weights, damping, jacobian)
     torch.manual_seed(1)
     for _ in range(3):
@@ -115,7 +116,8 @@ def test_subsampled_curvature_is_the_exact_curvature_of_the_chosen_tasks(tiny_po
     (_, _), steps = meta_objective(tiny_policy, theta, inner, post, old)
     product = learner.outer.curvature(theta, Adaptation(inner, post, steps, [LR], False), Shard.whole(3))
     head = Adaptation(inner, post, [], [LR], False).select([0, 1])
-    old_head = OldPolicy(old.mean[:, :2], old.log_std[:, :2], old.log_prob[:, :2])
+    mean, log_std = old.distribution.outputs
+    old_head = OldPolicy(Gaussian(mean[:, :2], log_std[:, :2]), old.log_prob[:, :2])
 
     def kl_of_flat(flat):
         return meta_objective(tiny_policy, unflatten(flat, theta), head.inner_episodes, head.post_episodes, old_head)[

@@ -1,0 +1,1 @@
+from envs.bernoulli_bandit import *

@@ -1,0 +1,1 @@
+from envs.tabular_mdp import *
