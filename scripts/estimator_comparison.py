@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         after = [return_after_one_step(run) for run in runs]
         mean, ci = mean_and_ci95(np.array(after))
         seconds = statistics.median(meta_update_seconds(run) for run in runs)
-        print(f"{name:<10} after 1 step {mean:8.2f} ± {ci:.2f} over {len(runs)} seed(s); meta-update {seconds:.2f} s")
+        spread = f" ± {ci:.2f} over {len(runs)} seeds" if len(runs) > 1 else " (one seed)"
+        print(f"{name:<10} after 1 step {mean:8.2f}{spread}; meta-update {seconds:.2f} s")
         rlmaml(["plot", *map(str, runs), "--out", str(args.out / f"{name}.png")])
     all_runs = [str(args.out / f"{n}-s{s}") for n in args.methods for s in args.seeds]
     present = [run for run in all_runs if (Path(run) / "progress.csv").is_file()]
