@@ -53,6 +53,19 @@ class StopRequested(BaseException):
         self.signum = signum
 
 
+def stop_behind(error: BaseException) -> StopRequested | None:
+    """The StopRequested that `error` was raised while handling, if any. A signal can land
+    where a library cannot unwind cleanly: in torch.func.vmap's nesting bookkeeping it
+    leaves functorch's layer stack inconsistent, and vmap's cleanup then raises a
+    RuntimeError whose context is the StopRequested."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, StopRequested):
+            return seen
+        seen = seen.__context__
+    return None
+
+
 class SignalStop:
     """The first SIGTERM or SIGINT raises StopRequested at once, unless it arrives inside
     `deferred()`, whose work (a progress row, a checkpoint) then finishes first; later

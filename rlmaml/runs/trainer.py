@@ -28,7 +28,7 @@ from rlmaml.runs.config_types import RunConfig
 from rlmaml.runs.distributed import Context
 from rlmaml.runs.logger import ProgressLog
 from rlmaml.runs.run_dir import CONFIG_FILE, check_resumable, read_run_config, write_config
-from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_on_signals
+from rlmaml.runs.run_guard import LOCK_FILE, RunLock, StopRequested, stop_behind, stop_on_signals
 
 SKIPPED = "update_skipped"  # the progress.csv column every experiment reports, 1 or 0
 # What a checkpoint holds of an experiment: tensors by name and JSON-able counters
@@ -220,6 +220,11 @@ class Trainer:
                         self._save(self.start_iteration, self.wall_offset)
                 except StopRequested as stop:
                     self._stop(stop, *last_complete)
+                except Exception as error:  # a stop that landed inside a library's own cleanup
+                    behind = stop_behind(error)
+                    if behind is None:
+                        raise
+                    self._stop(behind, *last_complete)
         finally:
             bar.close()
             if self.log:
