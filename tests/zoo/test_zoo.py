@@ -206,6 +206,20 @@ def test_shipped_entry_loads_and_adapts(entry: Path) -> None:
     assert main(args) == 0
 
 
+@pytest.mark.parametrize("entry", real_entries(), ids=lambda p: p.name)
+def test_shipped_entry_resumes(entry: Path) -> None:
+    """progress.csv holds a row for every iteration the newest checkpoint has done, which
+    `--resume` needs (rows beyond it, of a run still writing, are allowed)."""
+    from rlmaml.runs.logger import kept_rows
+    from rlmaml.runs.run_dir import load_latest_checkpoint
+
+    _, _, metadata = load_latest_checkpoint(entry)
+    header = (entry / "progress.csv").read_text().split("\n", 1)[0].split(",")
+    assert (
+        len(kept_rows(entry / "progress.csv", header, int(metadata["iterations_done"]))) == metadata["iterations_done"]
+    )
+
+
 def test_readme_table_matches_the_zoo() -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts/zoo_table.py"), "--check"], capture_output=True, text=True, cwd=REPO
