@@ -4,7 +4,9 @@
     python scripts/bench_meta_iteration.py halfcheetah-vel --iterations 5
 
 Prints every iteration, then medians over the measured ones (the first is a warm-up and
-is not counted) and the process's peak resident memory.
+is not counted) and the process's peak resident memory. With TRPO, the meta-update is split
+further: its gradient, building the curvature's graphs, the conjugate gradient's curvature
+products (with the step's own product) and the line search.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from rlmaml.cli.options import count
 from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.experiment import RLExperiment
+from rlmaml.rl.outer_trpo import TRPO
 
 REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-RL, 2 cores, median of 60
 
@@ -39,12 +42,16 @@ def main() -> None:
         f"({'exact curvature' if config.cg_subsample == 1.0 else 'subsampled curvature'}), "
         f"torch threads={torch.get_num_threads()}"
     )
-    columns = ("total", "time_sampling", "time_adaptation", "time_meta_update")
+    outer = experiment.learner.outer
+    split = ("gradient", "curvature", "cg_products", "line_search") if isinstance(outer, TRPO) else ()
+    columns = ("total", "time_sampling", "time_adaptation", "time_meta_update", *split)
     measured: dict[str, list[float]] = {c: [] for c in columns}
     for iteration in range(args.iterations + 1):
         start = time.perf_counter()
         stats = experiment.run_iteration(iteration)
         stats["total"] = time.perf_counter() - start
+        if isinstance(outer, TRPO):  # a skipped update leaves out the parts it did not reach
+            stats.update({part: 0.0 for part in split} | outer.stopwatch.reset())
         print(
             f"iteration {iteration:3d}{' (warm-up)' if iteration == 0 else ''}: "
             + "  ".join(f"{c.removeprefix('time_')} {stats[c]:.3f}s" for c in columns)

@@ -28,6 +28,7 @@ def settings_from(config: RLConfig) -> MAMLSettings:
         ls_max_steps=config.ls_max_steps,
         ls_backtrack_ratio=config.ls_backtrack_ratio,
         cg_subsample=config.cg_subsample,
+        closed_form_curvature=config.closed_form_curvature,
     )
     if config.outer_optimizer == "promp":
         outer = ProMPSettings(config.promp_clip, config.promp_kl_coef, config.promp_steps, config.promp_lr)

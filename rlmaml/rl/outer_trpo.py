@@ -18,11 +18,14 @@ import torch
 from torch import Tensor, nn
 
 from rlmaml.core.functional import Params, detach, unflatten
+from rlmaml.core.timing import Stopwatch
 from rlmaml.rl.adaptation import Adaptation
-from rlmaml.rl.curvature import JacobianKind, KLCurvature, per_task_rows
+from rlmaml.rl.curvature import CurvatureProduct, JacobianKind, KLCurvature, per_task_rows
 from rlmaml.rl.estimators import MetaLosses
+from rlmaml.rl.mlp_curvature import GaussianMLPCurvature, mlp_layers
 from rlmaml.rl.objectives import OldPolicy, policy_distribution, surrogate_and_kl
 from rlmaml.rl.outer import OuterStep, Replay
+from rlmaml.rl.policies import GaussianMLPPolicy
 from rlmaml.rl.trpo import LineSearchResult, backtracking_line_search, conjugate_gradient, trust_region_step
 from rlmaml.runs.distributed import Context, Shard
 
@@ -37,6 +40,7 @@ class TRPOSettings:
     ls_max_steps: int = 15
     ls_backtrack_ratio: float = 0.8
     cg_subsample: float = 1.0
+    closed_form_curvature: bool = True  # the Gaussian MLP's, where it applies (rlmaml.rl.mlp_curvature)
 
 
 def curvature_tasks(num_tasks: int, fraction: float) -> list[int]:
@@ -71,27 +75,33 @@ class TRPO:
         self.replay = replay
         self.context = context or Context()
         self.meta_losses = meta_losses or MetaLosses(model, "maml", self.context)
+        # seconds in "gradient", "curvature" (building its graphs), "cg_products" and
+        # "line_search", for a benchmark to read and reset
+        self.stopwatch = Stopwatch()
 
     def update(self, params: Params, adaptation: Adaptation, shard: Shard) -> OuterStep:
         """One TRPO step of `params` on the surrogate loss of the adapted policies."""
         s = self.settings
         names = list(params)
         post = adaptation.post_episodes
-        adapted = policy_distribution(self.model, adaptation.trajectory[-1], post)
-        old = OldPolicy.from_distribution(adapted, post.actions)
-        losses = self.meta_losses(adapted, adaptation, old, shard)
-        views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
-        per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
-        grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
-        loss = self.context.gather(losses).mean().item()
-        fisher_product = self.curvature(params, adaptation, shard)
+        with self.stopwatch.measure("gradient"):
+            adapted = policy_distribution(self.model, adaptation.trajectory[-1], post)
+            old = OldPolicy.from_distribution(adapted, post.actions)
+            losses = self.meta_losses(adapted, adaptation, old, shard)
+            views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
+            per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
+            grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
+            loss = self.context.gather(losses).mean().item()
+        with self.stopwatch.measure("curvature"):
+            fisher_product = self.curvature(params, adaptation, shard)
         if not torch.isfinite(grad).all():
             return skipped(loss, "the meta-gradient is not finite")
         direction = conjugate_gradient(fisher_product, grad, s.cg_iters)
         full_step = trust_region_step(direction, fisher_product(direction), s.max_kl)
         if not torch.isfinite(full_step).all():
             return skipped(loss, "the TRPO step (conjugate gradient on the KL curvature) is not finite")
-        return self.line_search(params, full_step, adaptation, old, loss)
+        with self.stopwatch.measure("line_search"):
+            return self.line_search(params, full_step, adaptation, old, loss)
 
     def state(self) -> dict[str, Tensor]:
         return {}  # TRPO keeps nothing between updates
@@ -112,19 +122,34 @@ class TRPO:
             if len(chosen) < shard.total:
                 selected = adaptation.select(positions)
                 adaptation = replace(selected, trajectory=self.replay(params, selected, adaptation.first_order))
-            start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
-            post = adaptation.post_episodes
-            weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / len(chosen)
-            steps = len(adaptation.inner_episodes)
-            jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
-            outputs = partial(policy_distribution, self.model, episodes=post)
-            local = KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
+            local = self.local_curvature(adaptation, len(chosen))
 
         def product(vector: Tensor) -> Tensor:
-            per_task = local.per_task(vector) if local else vector.new_zeros(0, vector.numel())
-            return self.context.sum_over_tasks(per_task) + s.cg_damping * vector
+            with self.stopwatch.measure("cg_products"):
+                per_task = local.per_task(vector) if local else vector.new_zeros(0, vector.numel())
+                return self.context.sum_over_tasks(per_task) + s.cg_damping * vector
 
         return product
+
+    def local_curvature(self, adaptation: Adaptation, num_chosen: int) -> CurvatureProduct:
+        """The curvature of this process's chosen tasks (`adaptation`'s), in closed form for
+        the paper's policy after one REINFORCE step or a first-order adaptation, else by
+        automatic differentiation."""
+        s = self.settings
+        start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
+        post = adaptation.post_episodes
+        weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / num_chosen
+        steps = len(adaptation.inner_episodes)
+        jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
+        layers = mlp_layers(self.model) if s.closed_form_curvature else None
+        # the Jacobian is the identity, or one step of the REINFORCE loss whose Hessian is written out
+        written_out = jacobian == "identity" or (jacobian == "symmetric" and self.meta_losses.estimator != "lvc")
+        if layers and written_out and isinstance(self.model, GaussianMLPPolicy):
+            inner = None if jacobian == "identity" else adaptation.inner_episodes[0]
+            lr = adaptation.step_sizes[0]
+            return GaussianMLPCurvature(self.model, layers, start, adapted, inner, post, weights, lr, s.cg_damping)
+        outputs = partial(policy_distribution, self.model, episodes=post)
+        return KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
 
     def line_search(
         self, params: Params, full_step: Tensor, adaptation: Adaptation, old: OldPolicy, loss: float

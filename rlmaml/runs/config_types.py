@@ -108,6 +108,9 @@ class TRPOSettings(ConfigFields):
     ls_backtrack_ratio: float = field(
         metadata=spec("line search: each try shrinks the step by this factor (rllab: 0.8)", minimum=0.01, maximum=0.99)
     )
+    closed_form_curvature: bool = field(
+        default=True, metadata=spec("Gaussian MLP policies: curvature products in closed form (false: autograd)")
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

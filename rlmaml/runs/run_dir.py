@@ -20,12 +20,14 @@ from rlmaml.runs.safe_yaml import safe_load
 CONFIG_FILE = "config.yaml"
 # Keys a resumed run may change: they do not alter the iterations already done
 # (cg_subsample: a long run may switch to exact curvature, docs/results.md; the step sizes:
-# a run that diverged continues from its last checkpoint with smaller ones).
+# a run that diverged continues from its last checkpoint with smaller ones; closed_form_curvature:
+# the same products, computed another way).
 RESUMABLE_CHANGES = (
     "iterations",
     "checkpoint_every",
     "data_dir",
     "cg_subsample",
+    "closed_form_curvature",
     "max_skipped_updates",
     "fast_lr",
     "meta_lr",

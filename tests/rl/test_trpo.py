@@ -94,7 +94,7 @@ def test_the_settings_are_the_config_keys_of_their_names():
 
     changed = {"num_steps": 3, "fast_lr": 0.2, "first_order": True, "estimator": "dice"}
     changed |= {"max_kl": 0.02, "cg_iters": 7, "cg_damping": 1e-3, "ls_max_steps": 9, "ls_backtrack_ratio": 0.5}
-    changed |= {"cg_subsample": 0.25}
+    changed |= {"cg_subsample": 0.25, "closed_form_curvature": False}
     advantages = {"gamma": 0.9, "gae_lambda": 0.95, "baseline": "none", "normalize_advantages": False}
     settings = settings_from(rl_config(**changed, **advantages))
     inner = {f.name: getattr(settings, f.name) for f in fields(MAMLSettings) if f.name not in ("outer", "advantages")}
