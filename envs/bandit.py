@@ -15,12 +15,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
-from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
+from .autoreset import AutoresetVectorEnv
 from .protocol import Task
-from .tasks import check_task_count, make_rng, sampling_range, vector_in_range
+from .tasks import make_rng, parsed_tasks, sampling_range, vector_in_range
 
 
 def real_line() -> gym.spaces.Box:
@@ -79,16 +78,10 @@ class GaussianBanditEnv(gym.Env):
         return np.zeros(1, dtype=np.float32), reward, True, False, {"task": self.get_task()}
 
 
-class GaussianBanditVectorEnv(VectorEnv):
-    """N bandits pulled together as numpy arrays, one task per sub-env.
-
-    Autoreset follows Gymnasium's next-step convention by default: the step after a sub-env's
-    episode ends resets it (reward 0, not done). With autoreset_mode "Disabled" a finished
-    sub-env stays finished (reward 0, its end flags repeated) until reset with a reset_mask.
-    Matches N single envs step for step.
+class GaussianBanditVectorEnv(AutoresetVectorEnv):
+    """N bandits pulled together as numpy arrays, one task per sub-env; autoreset as
+    AutoresetVectorEnv's. Matches N single envs step for step.
     """
-
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -98,30 +91,17 @@ class GaussianBanditVectorEnv(VectorEnv):
         max_episode_steps: int = 1,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
-        self.num_envs = num_envs
-        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
-        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        super().__init__(num_envs, autoreset_mode)
         self.tasks = BanditTasks(goal_low, goal_high)
-        self.max_episode_steps = int(max_episode_steps)
-        self.single_observation_space = real_line()
-        self.single_action_space = real_line()
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._batch(real_line(), real_line(), max_episode_steps)
         self._goals = np.full(num_envs, self.tasks.middle())
-        self._terminated = np.zeros(num_envs, dtype=bool)
-        self._truncated = np.zeros(num_envs, dtype=bool)
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
     def set_tasks(self, tasks: Sequence[Task]) -> None:
-        """One task per sub-env, in order; each persists across resets. A task given for several
-        sub-envs (rlmaml's sampler gives each once per episode) is checked once: gradient checks
-        set hundreds of thousands."""
-        check_task_count(tasks, self.num_envs)
-        distinct = {id(t): t for t in tasks}
-        goals = {key: self.tasks.goal_of(t) for key, t in distinct.items()}
-        self._goals = np.array([goals[id(t)] for t in tasks])
+        """One task per sub-env, in order; each persists across resets."""
+        self._goals = np.array(parsed_tasks(tasks, self.num_envs, self.tasks.goal_of))
 
     def get_tasks(self) -> list[Task]:
         return [{"goal": float(g)} for g in self._goals]
@@ -130,22 +110,15 @@ class GaussianBanditVectorEnv(VectorEnv):
         self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts at the same observation; options["reset_mask"] resets only some sub-envs."""
-        mask = reset_mask(options, self.num_envs)
-        if isinstance(seed, int) or seed is None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._terminated[mask] = False
-        self._truncated[mask] = False
+        self._start_episodes(seed, options)
         return self._observations(), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         offsets = np.asarray(actions, dtype=np.float64) - self._goals[:, None]
-        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
+        finished, resetting = self._begin_step()
         rewards = np.where(finished, 0.0, -np.sum(offsets**2, axis=1))
-        # finished sub-envs repeat their end flags (Disabled) or report a fresh start (NextStep); the
-        # others end now, truncated too where the horizon is their one step (as TimeLimit does)
-        self._terminated = np.where(finished, self._terminated & ~resetting, True)
-        self._truncated = np.where(finished, self._truncated & ~resetting, self.max_episode_steps <= 1)
-        return self._observations(), rewards, self._terminated.copy(), self._truncated.copy(), {}
+        terminated, truncated = self._end_step(finished, resetting, True)  # every pull ends its episode
+        return self._observations(), rewards, terminated, truncated, {}
 
     def _observations(self) -> np.ndarray:
         """Every sub-env's constant observation, 0.0."""

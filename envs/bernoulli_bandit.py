@@ -14,13 +14,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
-from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
+from .autoreset import AutoresetVectorEnv
 from .protocol import Task
 from .streams import Streams, reseed
-from .tasks import check_task_count, finite_vector, make_rng
+from .tasks import finite_vector, make_rng, parsed_tasks
 
 FIELD = "probabilities"
 
@@ -91,15 +90,10 @@ class BernoulliBanditEnv(gym.Env):
         return np.zeros(1, dtype=np.float32), reward, True, False, {"task": self.get_task()}
 
 
-class BernoulliBanditVectorEnv(VectorEnv):
-    """N Bernoulli bandits pulled together, one task and one random stream per sub-env.
-
-    Autoreset as GaussianBanditVectorEnv: next-step by default, or "Disabled", where a finished
-    sub-env stays finished (reward 0, its end flags repeated) until reset with a reset_mask.
-    Matches N single envs step for step.
+class BernoulliBanditVectorEnv(AutoresetVectorEnv):
+    """N Bernoulli bandits pulled together, one task and one random stream per sub-env; autoreset
+    as AutoresetVectorEnv's. Matches N single envs step for step.
     """
-
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -108,28 +102,18 @@ class BernoulliBanditVectorEnv(VectorEnv):
         max_episode_steps: int = 1,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
-        self.num_envs = num_envs
-        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
-        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        super().__init__(num_envs, autoreset_mode)
         self.tasks = BernoulliTasks(num_arms)
-        self.max_episode_steps = int(max_episode_steps)
-        self.single_observation_space = constant_zero()
-        self.single_action_space = gym.spaces.Discrete(num_arms)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._batch(constant_zero(), gym.spaces.Discrete(num_arms), max_episode_steps)
         self._probabilities = np.tile(self.tasks.middle(), (num_envs, 1))
         self._streams = Streams(num_envs, self.np_random)
-        self._terminated = np.zeros(num_envs, dtype=bool)
-        self._truncated = np.zeros(num_envs, dtype=bool)
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
     def set_tasks(self, tasks: Sequence[Task]) -> None:
-        """One task per sub-env, in order; a task given for several sub-envs is checked once."""
-        check_task_count(tasks, self.num_envs)
-        distinct = {id(t): self.tasks.probabilities_of(t) for t in tasks}
-        self._probabilities = np.stack([distinct[id(t)] for t in tasks])
+        """One task per sub-env, in order; each persists across resets."""
+        self._probabilities = np.stack(parsed_tasks(tasks, self.num_envs, self.tasks.probabilities_of))
 
     def get_tasks(self) -> list[Task]:
         return [{FIELD: [float(p) for p in row]} for row in self._probabilities]
@@ -139,21 +123,19 @@ class BernoulliBanditVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts at the same observation; options["reset_mask"] resets only some
         sub-envs; seeds restart their reward streams (see rlmaml.envs.streams.reseed)."""
-        mask = reset_mask(options, self.num_envs)
-        reseed(self._streams, seed, mask)
-        self._terminated[mask] = False
-        self._truncated[mask] = False
+        self._start_episodes(seed, options)
         return np.zeros((self.num_envs, 1), dtype=np.float32), {}
+
+    def _seed(self, seed: int | Sequence[int] | None, mask: np.ndarray) -> None:
+        reseed(self._streams, seed, mask)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         arms = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
         if np.any(arms < 0) or np.any(arms >= self.tasks.num_arms):
             raise ValueError(f"actions must be arms in [0, {self.tasks.num_arms}), got {actions!r}")
-        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
+        finished, resetting = self._begin_step()
         draws = self._streams.uniforms(1, ~finished)[:, 0]
         success = draws < self._probabilities[np.arange(self.num_envs), arms]
         rewards = np.where(finished, 0.0, success.astype(np.float64))
-        self._terminated = np.where(finished, self._terminated & ~resetting, True)
-        self._truncated = np.where(finished, self._truncated & ~resetting, self.max_episode_steps <= 1)
-        observations = np.zeros((self.num_envs, 1), dtype=np.float32)
-        return observations, rewards, self._terminated.copy(), self._truncated.copy(), {}
+        terminated, truncated = self._end_step(finished, resetting, True)  # every pull ends its episode
+        return np.zeros((self.num_envs, 1), dtype=np.float32), rewards, terminated, truncated, {}

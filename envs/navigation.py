@@ -13,12 +13,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
-from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
+from .autoreset import AutoresetVectorEnv
 from .protocol import Task
-from .tasks import MAX_MAGNITUDE, check_task_count, make_rng, sampling_range, vector_in_range
+from .tasks import MAX_MAGNITUDE, make_rng, parsed_tasks, sampling_range, vector_in_range
 
 
 def motion_settings(max_action: float, goal_tolerance: float) -> tuple[float, float]:
@@ -92,16 +91,11 @@ class Navigation2DEnv(gym.Env):
         return self._position.astype(np.float32), reward, terminated, False, {"task": self.get_task()}
 
 
-class Navigation2DVectorEnv(VectorEnv):
-    """N navigation agents stepped together as numpy arrays, one task per sub-env.
-
-    Autoreset follows Gymnasium's next-step convention by default: the step after a sub-env
-    terminates or is truncated resets it (reward 0, not done). With autoreset_mode "Disabled"
-    a finished sub-env stays where it ended (reward 0, its end flags repeated) until reset
-    with a reset_mask. Matches N single envs step for step.
+class Navigation2DVectorEnv(AutoresetVectorEnv):
+    """N navigation agents stepped together as numpy arrays, one task per sub-env; autoreset as
+    AutoresetVectorEnv's, a finished agent staying where it ended. Matches N single envs step
+    for step.
     """
-
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -113,29 +107,23 @@ class Navigation2DVectorEnv(VectorEnv):
         max_episode_steps: int = 100,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
-        self.num_envs = num_envs
-        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
-        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        super().__init__(num_envs, autoreset_mode)
         self.tasks = NavigationTasks(goal_low, goal_high)
         self.max_action, self.goal_tolerance = motion_settings(max_action, goal_tolerance)
-        self.max_episode_steps = int(max_episode_steps)
-        self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
-        self.single_action_space = gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._batch(
+            gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32),
+            gym.spaces.Box(-max_action, max_action, shape=(2,), dtype=np.float32),
+            max_episode_steps,
+        )
         self._goals = np.zeros((num_envs, 2))
         self._positions = np.zeros((num_envs, 2))
-        self._elapsed = np.zeros(num_envs, dtype=np.int64)
-        self._terminated = np.zeros(num_envs, dtype=bool)
-        self._truncated = np.zeros(num_envs, dtype=bool)
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
     def set_tasks(self, tasks: Sequence[Task]) -> None:
         """One task per sub-env, in order; each persists across resets."""
-        check_task_count(tasks, self.num_envs)
-        self._goals = np.stack([self.tasks.goal_of(t) for t in tasks])
+        self._goals = np.stack(parsed_tasks(tasks, self.num_envs, self.tasks.goal_of))
 
     def get_tasks(self) -> list[Task]:
         return [{"goal": g.tolist()} for g in self._goals]
@@ -144,25 +132,16 @@ class Navigation2DVectorEnv(VectorEnv):
         self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts at the origin; options["reset_mask"] resets only some sub-envs."""
-        mask = reset_mask(options, self.num_envs)
-        if isinstance(seed, int) or seed is None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._positions[mask] = 0.0
-        self._elapsed[mask] = 0
-        self._terminated[mask] = False
-        self._truncated[mask] = False
+        self._positions[self._start_episodes(seed, options)] = 0.0
         return self._positions.astype(np.float32), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         move = np.clip(np.asarray(actions, dtype=np.float64), -self.max_action, self.max_action)
-        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
+        finished, resetting = self._begin_step()
         self._positions = np.where(finished[:, None], self._positions, self._positions + move)
         self._positions[resetting] = 0.0
-        self._elapsed = np.where(resetting, 0, self._elapsed + ~finished)
         offset = self._positions - self._goals
         rewards = np.where(finished, 0.0, -np.sqrt(np.sum(offset**2, axis=1)))
         reached = np.all(np.abs(offset) < self.goal_tolerance, axis=1)
-        # finished sub-envs repeat their end flags (Disabled) or report a fresh start (NextStep)
-        self._terminated = np.where(finished, self._terminated & ~resetting, reached)
-        self._truncated = np.where(finished, self._truncated & ~resetting, self._elapsed >= self.max_episode_steps)
-        return self._positions.astype(np.float32), rewards, self._terminated.copy(), self._truncated.copy(), {}
+        terminated, truncated = self._end_step(finished, resetting, reached)
+        return self._positions.astype(np.float32), rewards, terminated, truncated, {}

@@ -18,13 +18,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
-from .autoreset import ended_and_resetting, reset_mask, supported_autoreset_mode
+from .autoreset import AutoresetVectorEnv
 from .protocol import Task
 from .streams import Streams, reseed, standard_normals
-from .tasks import MAX_MAGNITUDE, check_task_count, make_rng
+from .tasks import MAX_MAGNITUDE, make_rng, parsed_tasks
 
 FIELDS = ("transitions", "rewards")
 ROW_TOLERANCE = 1e-4  # how far from 1 a row of transition probabilities may sum (typed ones are rounded)
@@ -143,16 +142,10 @@ class TabularMDPEnv(gym.Env):
         return one_hot(np.array([self._state]), self.tasks.num_states)[0], float(reward), False, False, {}
 
 
-class TabularMDPVectorEnv(VectorEnv):
-    """N random MDPs stepped together, one task and one random stream per sub-env.
-
-    Autoreset follows Gymnasium's next-step convention by default: the step after a sub-env's
-    episode is truncated resets it to state 0 (reward 0, not done). With autoreset_mode
-    "Disabled" a finished sub-env stays where it ended (reward 0, its end flags repeated)
-    until reset with a reset_mask. Matches N single envs step for step.
+class TabularMDPVectorEnv(AutoresetVectorEnv):
+    """N random MDPs stepped together, one task and one random stream per sub-env; autoreset as
+    AutoresetVectorEnv's, to state 0. Matches N single envs step for step.
     """
-
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012  # gymnasium.Env declares it a dict, not a ClassVar
 
     def __init__(
         self,
@@ -163,33 +156,23 @@ class TabularMDPVectorEnv(VectorEnv):
         max_episode_steps: int = 10,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
-        self.num_envs = num_envs
-        self.autoreset_mode = supported_autoreset_mode(autoreset_mode)
-        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        super().__init__(num_envs, autoreset_mode)
         self.tasks = TabularTasks(num_states, num_actions, reward_noise)
-        self.max_episode_steps = int(max_episode_steps)
-        self.single_observation_space = observation_space(num_states)
-        self.single_action_space = gym.spaces.Discrete(num_actions)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._batch(observation_space(num_states), gym.spaces.Discrete(num_actions), max_episode_steps)
         transitions, rewards = self.tasks.middle()
         self._transitions = np.repeat(transitions[None], num_envs, axis=0)
         self._rewards = np.repeat(rewards[None], num_envs, axis=0)
         self._streams = Streams(num_envs, self.np_random)
         self._states = np.zeros(num_envs, dtype=np.int64)
-        self._elapsed = np.zeros(num_envs, dtype=np.int64)
-        self._terminated = np.zeros(num_envs, dtype=bool)
-        self._truncated = np.zeros(num_envs, dtype=bool)
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         return self.tasks.sample(n, seed)
 
     def set_tasks(self, tasks: Sequence[Task]) -> None:
-        """One task per sub-env, in order; a task given for several sub-envs is checked once."""
-        check_task_count(tasks, self.num_envs)
-        distinct = {id(t): self.tasks.arrays_of(t) for t in tasks}
-        self._transitions = np.stack([distinct[id(t)][0] for t in tasks])
-        self._rewards = np.stack([distinct[id(t)][1] for t in tasks])
+        """One task per sub-env, in order; each persists across resets."""
+        arrays = parsed_tasks(tasks, self.num_envs, self.tasks.arrays_of)
+        self._transitions = np.stack([t for t, _ in arrays])
+        self._rewards = np.stack([r for _, r in arrays])
 
     def get_tasks(self) -> list[Task]:
         return [task_of(t, r) for t, r in zip(self._transitions, self._rewards, strict=True)]
@@ -199,19 +182,17 @@ class TabularMDPVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Every episode starts in state 0; options["reset_mask"] resets only some sub-envs;
         seeds restart their streams (see rlmaml.envs.streams.reseed)."""
-        mask = reset_mask(options, self.num_envs)
-        reseed(self._streams, seed, mask)
-        self._states[mask] = 0
-        self._elapsed[mask] = 0
-        self._terminated[mask] = False
-        self._truncated[mask] = False
+        self._states[self._start_episodes(seed, options)] = 0
         return one_hot(self._states, self.tasks.num_states), {}
+
+    def _seed(self, seed: int | Sequence[int] | None, mask: np.ndarray) -> None:
+        reseed(self._streams, seed, mask)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         chosen = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
         if np.any(chosen < 0) or np.any(chosen >= self.tasks.num_actions):
             raise ValueError(f"actions must be in [0, {self.tasks.num_actions}), got {actions!r}")
-        finished, resetting = ended_and_resetting(self._terminated, self._truncated, self.autoreset_mode)
+        finished, resetting = self._begin_step()
         u = self._streams.uniforms(3, ~finished)
         envs = np.arange(self.num_envs)
         noise = self.tasks.reward_noise * standard_normals(u[:, 1], u[:, 2])
@@ -219,9 +200,5 @@ class TabularMDPVectorEnv(VectorEnv):
         moved = self.tasks.next_states(self._transitions[envs, self._states, chosen], u[:, 0])
         self._states = np.where(finished, self._states, moved)
         self._states[resetting] = 0
-        self._elapsed = np.where(resetting, 0, self._elapsed + ~finished)
-        # finished sub-envs repeat their end flags (Disabled) or report a fresh start (NextStep)
-        self._terminated = np.where(finished, self._terminated & ~resetting, False)
-        self._truncated = np.where(finished, self._truncated & ~resetting, self._elapsed >= self.max_episode_steps)
-        observations = one_hot(self._states, self.tasks.num_states)
-        return observations, rewards, self._terminated.copy(), self._truncated.copy(), {}
+        terminated, truncated = self._end_step(finished, resetting, False)  # episodes only end at the horizon
+        return one_hot(self._states, self.tasks.num_states), rewards, terminated, truncated, {}

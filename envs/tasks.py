@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from .protocol import Task
+
+Parsed = TypeVar("Parsed")
 
 # What set_task accepts of a family sampled from [low, high]: that range widened by PROBE_WIDTHS
 # times its width either side. The MAML paper's code took any number, and a task a little outside
@@ -70,3 +73,12 @@ def finite_scalar(task: Task, field: str) -> float:
 def check_task_count(tasks: Sequence[Task], num_envs: int) -> None:
     if len(tasks) != num_envs:
         raise ValueError(f"set_tasks needs one task per sub-env: got {len(tasks)} tasks for {num_envs} envs")
+
+
+def parsed_tasks(tasks: Sequence[Task], num_envs: int, parse: Callable[[Task], Parsed]) -> list[Parsed]:
+    """`parse` of each sub-env's task, in order. A task given for several sub-envs (rlmaml's
+    sampler gives each once per episode) is parsed once: gradient checks set hundreds of thousands."""
+    check_task_count(tasks, num_envs)
+    distinct = {id(t): t for t in tasks}
+    parsed = {key: parse(t) for key, t in distinct.items()}
+    return [parsed[id(t)] for t in tasks]
