@@ -54,25 +54,23 @@ class Tangent:
 
 class MLPPass:
     """One forward pass of the per-task MLP mean on inputs [M, N, in], with what its tangent
-    and backward passes reuse: each hidden layer's output, slope and second derivative."""
+    and backward passes reuse: each hidden layer's output and slope."""
 
     def __init__(self, params: Params, prefixes: list[str], activation: str, inputs: Tensor) -> None:
         # contiguous: per-task views of shared parameters are expanded, which bmm would copy each time
         self.weights = [params[f"{p}.weight"].detach().contiguous() for p in prefixes]
         self.biases = [params[f"{p}.bias"].detach().contiguous() for p in prefixes]
         self.inputs = [inputs]  # each layer's input: the observations, then the hidden outputs
+        self.tanh = activation == "tanh"
         self.slopes: list[Tensor] = []
-        self.bends: list[Tensor] = []  # second derivatives of the activations
         for weight, bias in zip(self.weights[:-1], self.biases[:-1], strict=True):
             pre = torch.baddbmm(bias.unsqueeze(1), self.inputs[-1], weight.transpose(1, 2))
-            if activation == "tanh":
+            if self.tanh:
                 out = torch.tanh(pre)
                 self.slopes.append(1 - out * out)
-                self.bends.append(-2 * out * self.slopes[-1])
             else:
                 out = torch.relu(pre)
                 self.slopes.append((pre > 0).to(pre.dtype))
-                self.bends.append(torch.zeros_like(pre))
             self.inputs.append(out)
         self.output = torch.baddbmm(self.biases[-1].unsqueeze(1), self.inputs[-1], self.weights[-1].transpose(1, 2))
 
@@ -98,7 +96,7 @@ class MLPPass:
             if second:
                 grad_in = grad_in.baddbmm_(second[0].deltas[k], second[2][k])
             delta = grad_in * self.slopes[k - 1]
-            if second:
+            if second and second[0].bent:  # ReLU's second derivative is zero
                 delta = delta.addcmul_(second[0].bent[k - 1], second[1].pre[k - 1])
             grads_in.insert(0, grad_in)
             deltas.insert(0, delta)
@@ -106,15 +104,18 @@ class MLPPass:
         if second:
             for k in range(1, len(weights)):
                 weights[k] = weights[k].baddbmm_(second[0].deltas[k].transpose(1, 2), second[1].hidden[k - 1])
-        bent = [] if second else [g * b for g, b in zip(grads_in, self.bends, strict=True)]
+        bent = []
+        if not second and self.tanh:  # tanh'' = -2 tanh tanh'
+            bent = [g * (-2 * h * d) for g, h, d in zip(grads_in, self.inputs[1:], self.slopes, strict=True)]
         return Backward(deltas, bent, weights, [d.sum(1) for d in deltas])
 
 
 @dataclass
 class Backward:
     """A backward pass: each layer's output cotangent, the hidden layers' input cotangents
-    times their activation's second derivative (what an R-operator pass reuses), and the
-    weights' and biases' gradients."""
+    times their activation's second derivative (what an R-operator pass reuses; none for
+    ReLU, whose second derivative is zero, or in an R-operator pass), and the weights' and
+    biases' gradients."""
 
     deltas: list[Tensor]
     bent: list[Tensor]

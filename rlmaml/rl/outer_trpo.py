@@ -89,7 +89,8 @@ class TRPO:
             old = OldPolicy.from_distribution(adapted, post.actions)
             losses = self.meta_losses(adapted, adaptation, old, shard)
             views = adaptation.trajectory[0]  # per-task views of params: their gradients are per task
-            per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=True)
+            keep = self.closed_form(adaptation) is None  # autograd's curvature reuses the adaptation's graph
+            per_task = torch.autograd.grad(losses.sum() / shard.total, [views[n] for n in names], retain_graph=keep)
             grad = self.context.sum_over_tasks(per_task_rows(list(per_task)))
             loss = self.context.gather(losses).mean().item()
         with self.stopwatch.measure("curvature"):
@@ -112,8 +113,8 @@ class TRPO:
     def curvature(self, params: Params, adaptation: Adaptation, shard: Shard) -> Callable[[Tensor], Tensor]:
         """v -> (the KL's exact curvature through the adaptation + damping) v over all tasks
         or, with cg_subsample < 1, over that fraction of them (rllab's subsampled curvature,
-        per task): those tasks are replayed in a graph of their own, so each product
-        costs about that fraction of the exact one. Each process multiplies its own tasks."""
+        per task): for autograd, those tasks are replayed in a graph of their own, so each
+        product costs about that fraction of the exact one. Each process multiplies its own tasks."""
         s = self.settings
         chosen = curvature_tasks(shard.total, s.cg_subsample)
         positions = [k for k, index in enumerate(shard.indices) if index in chosen]
@@ -121,7 +122,9 @@ class TRPO:
         if positions:
             if len(chosen) < shard.total:
                 selected = adaptation.select(positions)
-                adaptation = replace(selected, trajectory=self.replay(params, selected, adaptation.first_order))
+                if self.closed_form(selected) is None:
+                    selected = replace(selected, trajectory=self.replay(params, selected, adaptation.first_order))
+                adaptation = selected
             local = self.local_curvature(adaptation, len(chosen))
 
         def product(vector: Tensor) -> Tensor:
@@ -131,23 +134,29 @@ class TRPO:
 
         return product
 
+    def closed_form(self, adaptation: Adaptation) -> tuple[list[str], str] | None:
+        """The policy's layers if the curvature of `adaptation` has a closed form here: the
+        paper's policy, adapted first-order or by one step of the REINFORCE loss."""
+        steps = len(adaptation.inner_episodes)
+        one_reinforce_step = steps == 1 and self.meta_losses.estimator != "lvc"
+        if not self.settings.closed_form_curvature or not (adaptation.first_order or one_reinforce_step):
+            return None
+        return mlp_layers(self.model)
+
     def local_curvature(self, adaptation: Adaptation, num_chosen: int) -> CurvatureProduct:
-        """The curvature of this process's chosen tasks (`adaptation`'s), in closed form for
-        the paper's policy after one REINFORCE step or a first-order adaptation, else by
-        automatic differentiation."""
+        """The curvature of this process's chosen tasks (`adaptation`'s), in closed form
+        where it has one, else by automatic differentiation through the adaptation's graph."""
         s = self.settings
         start, adapted = adaptation.trajectory[0], adaptation.trajectory[-1]
         post = adaptation.post_episodes
         weights = post.mask / post.mask.sum((0, 2), keepdim=True).clamp_min(1.0) / num_chosen
-        steps = len(adaptation.inner_episodes)
-        jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
-        layers = mlp_layers(self.model) if s.closed_form_curvature else None
-        # the Jacobian is the identity, or one step of the REINFORCE loss whose Hessian is written out
-        written_out = jacobian == "identity" or (jacobian == "symmetric" and self.meta_losses.estimator != "lvc")
-        if layers and written_out and isinstance(self.model, GaussianMLPPolicy):
-            inner = None if jacobian == "identity" else adaptation.inner_episodes[0]
+        layers = self.closed_form(adaptation)
+        if layers and isinstance(self.model, GaussianMLPPolicy):
+            inner = None if adaptation.first_order else adaptation.inner_episodes[0]
             lr = adaptation.step_sizes[0]
             return GaussianMLPCurvature(self.model, layers, start, adapted, inner, post, weights, lr, s.cg_damping)
+        steps = len(adaptation.inner_episodes)
+        jacobian: JacobianKind = "identity" if adaptation.first_order else "symmetric" if steps == 1 else "general"
         outputs = partial(policy_distribution, self.model, episodes=post)
         return KLCurvature(start, adapted, outputs, weights, s.cg_damping, jacobian)
 
