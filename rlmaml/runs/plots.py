@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 def save_figure(figure: Figure, path: Path, dpi: int) -> None:
     """Save into `path` (its folder created) and free the figure."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi)
+    figure.savefig(path, dpi=dpi, bbox_inches="tight")  # legends below the axes stay whole
     plt.close(figure)
 
 
