@@ -1,6 +1,7 @@
 """Delete the weights of a zoo entry's older checkpoints once evaluation.json holds their
 results: every checkpoint but the newest (which `--resume` and `rlmaml adapt` need) that has
-been evaluated. Refuses (exit 2) while a training process holds the entry's lock.
+been evaluated; and keep every tenth row of a progress.csv longer than 10,000 rows.
+Refuses (exit 2) while a training process holds the entry's lock.
 
     python scripts/zoo_prune.py zoo/ant-dir
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from rlmaml.errors import UserError
 from rlmaml.zoo.evaluation import prune
+from rlmaml.zoo.thinning import thin_progress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,10 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         deleted, not_evaluated = prune(args.entry)
+        rows_before, rows_after = thin_progress(args.entry)
     except UserError as error:
         print(f"zoo_prune: error: {error}", file=sys.stderr)
         return 2
     print(f"{args.entry}: deleted the weights of checkpoints {deleted or 'none'}")
+    if rows_after < rows_before:
+        print(f"{args.entry}/progress.csv: kept {rows_after} of {rows_before} rows")
     if not_evaluated:
         print(
             f"kept {not_evaluated}: not in evaluation.json yet (python scripts/zoo_evaluate.py {args.entry} --all-new)"

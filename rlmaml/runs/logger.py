@@ -1,12 +1,13 @@
 """Per-iteration statistics to progress.csv and TensorBoard.
 
 A resumed run's progress.csv is read back and checked before anything is written: a header
-that is not this run's, a row that is not a row, or a missing iteration is a one-line
+that is not this run's, a row that is not a row, or rows that stop short of the checkpoint is a one-line
 UserError, and the file is left as it was."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,9 @@ ADDED_COLUMNS = {"update_skipped": "0"}
 
 def kept_rows(path: Path, columns: Sequence[str], start_iteration: int) -> list[list[str]]:
     """The rows of iterations before `start_iteration` (the ones a resume keeps), in
-    `columns`' layout; a last line cut off by a killed process is ignored."""
+    `columns`' layout; a last line cut off by a killed process is ignored. Rows may skip
+    iterations (the zoo keeps every tenth of a finished 70,000-iteration run) but must rise
+    to the checkpoint's last iteration: a progress.csv older than the checkpoint is refused."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
@@ -41,10 +44,12 @@ def kept_rows(path: Path, columns: Sequence[str], start_iteration: int) -> list[
             raise UserError(f"{path}, line {number}: not a progress row of {len(header)} values: restore or delete it")
         if int(row[0]) < start_iteration:
             kept.append(row + [ADDED_COLUMNS[column] for column in added])
-    if [int(row[0]) for row in kept] != list(range(start_iteration)):
+    iterations = [int(row[0]) for row in kept]
+    in_order = all(earlier < later for earlier, later in itertools.pairwise(iterations))
+    if not in_order or (iterations[-1:] or [-1])[0] != start_iteration - 1:
         raise UserError(
-            f"{path} does not hold one row for each of the {start_iteration} iterations the checkpoint has done: "
-            "restore it or move it away"
+            f"{path} does not end at iteration {start_iteration - 1}, the last the checkpoint has done, "
+            "in increasing order: restore it or move it away"
         )
     return kept
 

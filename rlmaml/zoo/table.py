@@ -37,12 +37,13 @@ HEADER = (
 
 def iteration_times(entry: Entry) -> tuple[float, float] | None:
     """(median seconds per iteration, the last wall_time) from progress.csv; None before the
-    first row. A resumed run's wall_time continues the earlier one's, so its gaps are iterations."""
+    first row. A resumed run's wall_time continues the earlier one's, so its gaps are iterations;
+    rows of a thinned file are several iterations apart."""
     progress = read_progress(entry.path) if (entry.path / "progress.csv").is_file() else {}
-    wall = progress.get("wall_time")
-    if wall is None or wall.size == 0:
+    wall, iteration = progress.get("wall_time"), progress.get("iteration")
+    if wall is None or iteration is None or wall.size == 0:
         return None
-    gaps = np.diff(wall) if wall.size > 1 else wall
+    gaps = np.diff(wall) / np.diff(iteration) if wall.size > 1 else wall
     return float(np.median(gaps)), float(wall[-1])
 
 

@@ -173,7 +173,8 @@ CORRUPTIONS = {
     "header cut": (lambda run: cut_header(run), "header is not this run's"),
     "junk line": (lambda run: add_line(run, b"what is this\n"), "line 4: not a progress row"),
     "progress not utf-8": (lambda run: add_line(run, b"2,\xff\xff\n"), "not UTF-8"),
-    "missing rows": (lambda run: drop_row(run, 2), "one row for each"),
+    "missing last row": (lambda run: drop_row(run, 3), "does not end at iteration 3"),
+    "rows out of order": (lambda run: swap_rows(run, 1, 2), "in increasing order"),
     "config not utf-8": (lambda run: (run / "config.yaml").write_bytes(b"env: \xff\xfe\n"), "config.yaml"),
 }
 
@@ -186,6 +187,12 @@ def cut_header(run: Path) -> None:
 def add_line(run: Path, line: bytes) -> None:
     lines = (run / "progress.csv").read_bytes().splitlines(keepends=True)
     (run / "progress.csv").write_bytes(b"".join([*lines[:3], line, *lines[3:]]))
+
+
+def swap_rows(run: Path, first: int, second: int) -> None:
+    lines = (run / "progress.csv").read_text().splitlines(keepends=True)
+    lines[first + 1], lines[second + 1] = lines[second + 1], lines[first + 1]
+    (run / "progress.csv").write_text("".join(lines))
 
 
 def drop_row(run: Path, index: int) -> None:
@@ -202,6 +209,14 @@ def test_a_bad_run_directory_is_one_line_and_nothing_is_lost(copy_of, capsys, na
     assert train(run, "iterations=6", resume=True) == 2
     assert message in one_error_line(capsys)
     assert snapshot(run) == before
+
+
+def test_a_thinned_progress_file_resumes(copy_of):
+    """The zoo ships finished long runs with every tenth row; resuming one keeps those rows."""
+    run = copy_of()
+    drop_row(run, 1)
+    assert train(run, "iterations=6", resume=True) == 0
+    assert [int(row["iteration"]) for row in rows(run)] == [0, 2, 3, 4, 5]
 
 
 def test_an_optimizer_state_of_the_wrong_shape_names_the_tensor(tmp_path, capsys):

@@ -208,16 +208,19 @@ def test_shipped_entry_loads_and_adapts(entry: Path) -> None:
 
 @pytest.mark.parametrize("entry", real_entries(), ids=lambda p: p.name)
 def test_shipped_entry_resumes(entry: Path) -> None:
-    """progress.csv holds a row for every iteration the newest checkpoint has done, which
-    `--resume` needs (rows beyond it, of a run still writing, are allowed)."""
+    """progress.csv's rows rise to the last iteration the newest checkpoint has done, which
+    `--resume` needs (rows beyond it, of a run still writing, are allowed); a finished long
+    run keeps every tenth row."""
     from rlmaml.runs.logger import kept_rows
     from rlmaml.runs.run_dir import load_latest_checkpoint
+    from rlmaml.zoo.thinning import MAX_ROWS
 
     _, _, metadata = load_latest_checkpoint(entry)
+    done = int(metadata["iterations_done"])
     header = (entry / "progress.csv").read_text().split("\n", 1)[0].split(",")
-    assert (
-        len(kept_rows(entry / "progress.csv", header, int(metadata["iterations_done"]))) == metadata["iterations_done"]
-    )
+    kept = kept_rows(entry / "progress.csv", header, done)
+    assert int(kept[-1][0]) == done - 1
+    assert len(kept) == done or len(kept) <= MAX_ROWS + 1
 
 
 def test_readme_table_matches_the_zoo() -> None:
@@ -225,3 +228,14 @@ def test_readme_table_matches_the_zoo() -> None:
         [sys.executable, str(REPO / "scripts/zoo_table.py"), "--check"], capture_output=True, text=True, cwd=REPO
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_long_progress_file_is_thinned_to_every_tenth_row_and_the_last(tmp_path: Path) -> None:
+    from rlmaml.zoo.thinning import MAX_ROWS, thin_progress
+
+    rows = [f"{i},{0.5 * i}" for i in range(MAX_ROWS + 5)]
+    (tmp_path / "progress.csv").write_text("iteration,wall_time\n" + "".join(row + "\n" for row in rows))
+    assert thin_progress(tmp_path) == (MAX_ROWS + 5, MAX_ROWS // 10 + 2)
+    kept = (tmp_path / "progress.csv").read_text().splitlines()
+    assert kept[0] == "iteration,wall_time" and kept[1] == "0,0.0" and kept[-2:] == ["10000,5000.0", "10004,5002.0"]
+    assert thin_progress(tmp_path) == (MAX_ROWS // 10 + 2,) * 2
