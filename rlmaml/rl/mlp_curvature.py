@@ -43,6 +43,18 @@ def task_major(tensor: Tensor) -> Tensor:
     return moved.reshape(moved.shape[0], -1, *moved.shape[3:])
 
 
+def pack_steps(keep: Tensor, *tensors: Tensor) -> list[Tensor]:
+    """Task-major `tensors` [M, N, ...] with each task's kept steps (`keep` [M, N]) moved to
+    the front, in order, and cut to the most any task keeps. The steps left in or cut are
+    ones that weigh zero (past an episode's end), so sums over steps are unchanged while an
+    Ant batch whose episodes end early costs the products only its live steps."""
+    longest = int(keep.sum(1).max())
+    if longest == keep.shape[1]:
+        return list(tensors)
+    order = torch.argsort((~keep).to(torch.uint8), dim=1, stable=True)[:, :longest]
+    return [t.gather(1, order.view(*order.shape, *[1] * (t.dim() - 2)).expand(-1, -1, *t.shape[2:])) for t in tensors]
+
+
 @dataclass
 class Tangent:
     """A forward tangent through the MLP: every layer's pre-activation tangent and every
@@ -145,17 +157,24 @@ class GaussianMLPCurvature(CurvatureProduct):
         (self.prefixes, activation), self.lr = layers, lr
         self.learns_std = "log_std" in start
         fixed_log_std = model.log_std.detach().expand(post.num_tasks, -1)
-        self.post = MLPPass(adapted, self.prefixes, activation, task_major(post.observations))
+        step_weights = task_major(weights)
+        observations, step_weights = pack_steps(step_weights != 0, task_major(post.observations), step_weights)
+        self.post = MLPPass(adapted, self.prefixes, activation, observations)
         post_std = adapted["log_std"].detach() if self.learns_std else fixed_log_std
-        self.mean_weight = task_major(weights).unsqueeze(-1) * torch.exp(-2 * post_std).unsqueeze(1)
-        self.log_std_weight = 2 * task_major(weights).sum(1, keepdim=True)
+        self.mean_weight = step_weights.unsqueeze(-1) * torch.exp(-2 * post_std).unsqueeze(1)
+        self.log_std_weight = 2 * step_weights.sum(1, keepdim=True)
         if inner is not None:
-            self.inner = MLPPass(start, self.prefixes, activation, task_major(inner.observations))
             log_std = start["log_std"].detach() if self.learns_std else fixed_log_std
             self.std = torch.exp(log_std).unsqueeze(1)
-            counts = task_major(inner.mask).sum(1, keepdim=True).clamp_min(1.0)
-            self.coefficient = (task_major(inner.computed_advantages() * inner.mask) / counts).unsqueeze(-1)
-            self.score = (task_major(inner.actions) - self.inner.output) / self.std  # u = (a - mean) / std
+            mask = task_major(inner.mask)
+            counts = mask.sum(1, keepdim=True).clamp_min(1.0)
+            coefficient = task_major(inner.computed_advantages() * inner.mask) / counts
+            observations, actions, coefficient = pack_steps(
+                mask != 0, task_major(inner.observations), task_major(inner.actions), coefficient
+            )
+            self.inner = MLPPass(start, self.prefixes, activation, observations)
+            self.coefficient = coefficient.unsqueeze(-1)
+            self.score = (actions - self.inner.output) / self.std  # u = (a - mean) / std
             self.loss_backward = self.inner.backward(-self.coefficient * self.score / self.std)
 
     def split(self, vector: list[Tensor]) -> tuple[list[Tensor], list[Tensor], Tensor | None]:

@@ -1,6 +1,8 @@
 """The closed-form curvature products equal autograd's (KLCurvature, itself checked against
 the exact KL Hessian in test_meta_gradient.py) to float64 rounding."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from conftest import sample_fixed_episodes
@@ -8,16 +10,31 @@ from conftest import sample_fixed_episodes
 from rlmaml.core.functional import expand_to_tasks, parameters_of
 from rlmaml.core.maml import adapt
 from rlmaml.rl.curvature import KLCurvature
-from rlmaml.rl.mlp_curvature import GaussianMLPCurvature, mlp_layers
+from rlmaml.rl.episodes import Episodes
+from rlmaml.rl.mlp_curvature import GaussianMLPCurvature, mlp_layers, pack_steps
 from rlmaml.rl.objectives import policy_distribution, reinforce_loss
 from rlmaml.rl.policies import GaussianMLPPolicy, GaussianPolicy
 
 LR = 0.5
 
 
-def both_products(policy, tasks, first_order):
+def ended_early(episodes: Episodes, seed: int) -> Episodes:
+    """The episodes with random tails masked out, as Ant's early endings leave them (one
+    episode keeps all its steps, the rest end between its first step and its last)."""
+    generator = torch.Generator().manual_seed(seed)
+    steps, tasks, per_task = episodes.mask.shape
+    ends = torch.randint(1, steps, (tasks, per_task), generator=generator)
+    ends[0, 0] = steps
+    mask = (torch.arange(steps).view(-1, 1, 1) < ends).to(episodes.mask.dtype)
+    advantages = episodes.computed_advantages() * mask
+    return replace(episodes, mask=mask, rewards=episodes.rewards * mask, advantages=advantages)
+
+
+def both_products(policy, tasks, first_order, early_endings=False):
     inner = sample_fixed_episodes(policy, tasks, stage=0)
     post = sample_fixed_episodes(policy, tasks, stage=1)
+    if early_endings:
+        inner, post = ended_early(inner, 0), ended_early(post, 1)
     theta = {n: p.detach().clone().requires_grad_() for n, p in parameters_of(policy).items()}
     steps = adapt(expand_to_tasks(theta, len(tasks)), lambda p, k: reinforce_loss(policy, p, inner), 1, LR, first_order)
     weights = post.mask / post.mask.sum((0, 2), keepdim=True) / post.num_tasks
@@ -36,11 +53,12 @@ def both_products(policy, tasks, first_order):
 @pytest.mark.parametrize("hidden", [(6,), (5, 4)])
 @pytest.mark.parametrize("learn_std", [True, False])
 @pytest.mark.parametrize("first_order", [False, True])
-def test_closed_form_products_equal_autograd(nav_tasks, activation, hidden, learn_std, first_order):
+@pytest.mark.parametrize("early_endings", [False, True], ids=["full", "ended-early"])
+def test_closed_form_products_equal_autograd(nav_tasks, activation, hidden, learn_std, first_order, early_endings):
     torch.manual_seed(0)
     policy = GaussianMLPPolicy(2, 2, hidden, activation, init_log_std=-0.5).double()
     policy.log_std.requires_grad_(learn_std)
-    autograd, closed, size = both_products(policy, nav_tasks, first_order)
+    autograd, closed, size = both_products(policy, nav_tasks, first_order, early_endings)
     torch.manual_seed(1)
     for _ in range(3):
         v = torch.randn(size, dtype=torch.float64)
@@ -105,3 +123,11 @@ def test_training_with_a_fixed_std_takes_trpo_steps(tmp_path):
     for closed in ("true", "false"):
         train_tiny_nav(tmp_path / closed, "learn_std=false", f"closed_form_curvature={closed}", "iterations=2")
         assert (tmp_path / closed / "progress.csv").read_text().count("\n") == 3
+
+
+def test_packing_moves_the_kept_steps_first_and_cuts_to_the_longest():
+    keep = torch.tensor([[True, False, True, False], [False, False, True, False]])
+    values = torch.arange(8.0).view(2, 4)
+    (packed,) = pack_steps(keep, values)
+    assert packed.tolist() == [[0.0, 2.0], [6.0, 4.0]]
+    assert pack_steps(torch.ones(2, 4, dtype=torch.bool), values)[0] is values
