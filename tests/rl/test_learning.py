@@ -53,14 +53,16 @@ def post_adaptation_gain(out, *settings: str) -> tuple[float, float, float]:
 
 
 @pytest.mark.parametrize(
-    ("settings", "margin"),
-    [(["outer_optimizer=promp", "estimator=lvc"], 30.0), (["estimator=dice"], 10.0)],
+    ("settings", "seeds", "margin"),
+    [(["outer_optimizer=promp", "estimator=lvc"], (1,), 30.0), (["estimator=dice"], (1, 2, 3), 10.0)],
     ids=["promp", "dice-trpo"],
 )
-def test_promp_and_dice_trpo_learn_to_adapt_on_2d_navigation(tmp_path, settings, margin):
+def test_promp_and_dice_trpo_learn_to_adapt_on_2d_navigation(tmp_path, settings, seeds, margin):
     """As the MAML-TRPO test. DiCE's sampling term makes its runs noisy (docs/results.md,
-    "Meta-gradient estimators"): over seeds 1, 2, 3 the mean return after adaptation of the
-    last 5 iterations beat the first iteration's by 13.5, 30 and 15, hence its margin."""
-    first, before, after = post_adaptation_gain(tmp_path / "run", *settings)
+    "Meta-gradient estimators"): on one machine seeds 1, 2, 3 beat the first iteration by 13.5,
+    30 and 15; on another, seed 1's pre-adaptation return averaged -280 over its last 5 iterations
+    (and -95.9 after, 2.8 below its first). So DiCE is judged on the mean of three seeds."""
+    runs = [post_adaptation_gain(tmp_path / f"run{seed}", *settings, f"seed={seed}") for seed in seeds]
+    first, before, after = (sum(values) / len(runs) for values in zip(*runs, strict=True))
     assert after > before + 5.0, (before, after)
     assert after > first + margin, (first, after)
