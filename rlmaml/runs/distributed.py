@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -187,3 +188,8 @@ def session(timeout_seconds: float, device: str = "cpu") -> Iterator[Context]:
         yield Context(rank, world_size, torch_device)
     finally:
         dist.destroy_process_group()
+        # gloo's worker threads free a finished collective's tensors after its wait()
+        # returns, which needs the GIL; one still waiting for it when the interpreter shuts
+        # down aborts the process ("terminate called without an active exception", seen in
+        # about one run in ten). Sleeping releases the GIL and lets them finish first.
+        time.sleep(0.1)

@@ -1,8 +1,8 @@
 """Per-iteration statistics to progress.csv and TensorBoard.
 
 A resumed run's progress.csv is read back and checked before anything is written: a header
-that is not this run's, a row that is not a row, or rows that stop short of the checkpoint is a one-line
-UserError, and the file is left as it was."""
+that is not this run's, a row that is not a row, or rows that stop short of the checkpoint
+raise a one-line UserError, and the file is left as it was."""
 
 from __future__ import annotations
 

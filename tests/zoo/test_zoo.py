@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -213,14 +214,15 @@ def test_shipped_entry_resumes(entry: Path) -> None:
     run keeps every tenth row."""
     from rlmaml.runs.logger import kept_rows
     from rlmaml.runs.run_dir import load_latest_checkpoint
-    from rlmaml.zoo.thinning import MAX_ROWS
+    from rlmaml.zoo.thinning import THIN_EVERY
 
     _, _, metadata = load_latest_checkpoint(entry)
     done = int(metadata["iterations_done"])
     header = (entry / "progress.csv").read_text().split("\n", 1)[0].split(",")
     kept = kept_rows(entry / "progress.csv", header, done)
-    assert int(kept[-1][0]) == done - 1
-    assert len(kept) == done or len(kept) <= MAX_ROWS + 1
+    iterations = [int(row[0]) for row in kept]
+    assert iterations[0] == 0 and iterations[-1] == done - 1
+    assert all(1 <= b - a <= THIN_EVERY for a, b in itertools.pairwise(iterations))
 
 
 def test_readme_table_matches_the_zoo() -> None:
