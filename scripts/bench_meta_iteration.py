@@ -19,6 +19,7 @@ import time
 import torch
 
 from rlmaml.cli.options import count
+from rlmaml.core.allocator import keep_freed_memory
 from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.experiment import RLExperiment
 from rlmaml.rl.outer_trpo import TRPO
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=count(1), default=10, help="measured iterations (after one warm-up)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    keep_freed_memory()  # as the rlmaml command does
 
     config = load_rl_config(args.config, args.set)
     experiment = RLExperiment(config)

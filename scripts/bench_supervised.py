@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from rlmaml.core.allocator import keep_freed_memory
 from rlmaml.runs.config import load_config, typed_config
 from rlmaml.runs.config_types import ClassificationConfig, SinusoidConfig
 from rlmaml.supervised.experiment import SupervisedExperiment
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--data-dir", default=str(SHARED_OMNIGLOT), help="Omniglot archives")
     args = parser.parse_args()
+    keep_freed_memory()  # as the rlmaml command does
     if args.threads:
         torch.set_num_threads(args.threads)
     print(

@@ -17,6 +17,7 @@ from rlmaml.cli.options import OneLineParser, run_reporting_errors
 from rlmaml.cli.plot import add_plot
 from rlmaml.cli.train import add_train
 from rlmaml.cli.zoo import add_zoo
+from rlmaml.core.allocator import keep_freed_memory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,4 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_reporting_errors(build_parser().parse_args(argv))
+    arguments = build_parser().parse_args(argv)
+    keep_freed_memory()
+    return run_reporting_errors(arguments)
