@@ -98,10 +98,14 @@ class MLPPass:
                 tangent.hidden.append(self.slopes[k] * pre)
         return tangent.pre[-1], tangent
 
-    def backward(self, cotangent: Tensor, second: tuple[Backward, Tangent, list[Tensor]] | None = None) -> Backward:
+    def backward(
+        self, cotangent: Tensor, second: tuple[Backward, Tangent, list[Tensor]] | None = None, bend: bool = False
+    ) -> Backward:
         """The pullback of an output cotangent [M, N, out]. With `second` = (the loss's own
         backward, a tangent, its weights), the R-operator's backward: `cotangent` is then the
-        tangent of the loss's output gradient, and the terms of the tangent are added."""
+        tangent of the loss's output gradient, and the terms of the tangent are added. `bend`
+        keeps the second-derivative factors that later R-operator passes reuse (`Backward.bent`):
+        only the loss's own backward needs them, not the Gauss-Newton product's."""
         deltas, grads_in = [cotangent], list[Tensor]()
         for k in range(len(self.weights) - 1, 0, -1):
             grad_in = torch.bmm(deltas[0], self.weights[k])
@@ -117,7 +121,7 @@ class MLPPass:
             for k in range(1, len(weights)):
                 weights[k] = weights[k].baddbmm_(second[0].deltas[k].transpose(1, 2), second[1].hidden[k - 1])
         bent = []
-        if not second and self.tanh:  # tanh'' = -2 tanh tanh'
+        if bend and self.tanh:  # tanh'' = -2 tanh tanh'
             bent = [g * (-2 * h * d) for g, h, d in zip(grads_in, self.inputs[1:], self.slopes, strict=True)]
         return Backward(deltas, bent, weights, [d.sum(1) for d in deltas])
 
@@ -175,7 +179,7 @@ class GaussianMLPCurvature(CurvatureProduct):
             self.inner = MLPPass(start, self.prefixes, activation, observations)
             self.coefficient = coefficient.unsqueeze(-1)
             self.score = (actions - self.inner.output) / self.std  # u = (a - mean) / std
-            self.loss_backward = self.inner.backward(-self.coefficient * self.score / self.std)
+            self.loss_backward = self.inner.backward(-self.coefficient * self.score / self.std, bend=True)
 
     def split(self, vector: list[Tensor]) -> tuple[list[Tensor], list[Tensor], Tensor | None]:
         """A per-task vector in the parameters' order as (weights, biases, log_std or None)."""
