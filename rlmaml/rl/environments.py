@@ -15,9 +15,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers import RescaleAction
-from gymnasium.wrappers.vector import RescaleAction as RescaleVectorAction
 
 import rlmaml.envs  # noqa: F401  (registers the environments)
+from rlmaml.envs.rescale_actions import RescaleBatchAction
 from rlmaml.envs.task_observation import NewTaskEachEpisode, TaskInObservation, TaskInObservationVector
 from rlmaml.envs.task_wrappers import (
     TaskVectorWrapper,
@@ -128,7 +128,7 @@ def make_vector_env(
     except (gym.error.Error, TypeError, ValueError) as error:
         raise UserError(f"config key 'env_kwargs': cannot make the batched {env_id}: {error}") from None
     if normalize_actions:
-        env = RescaleVectorAction(env, *rescaling_bounds(env, env.single_action_space, env_id))
+        env = RescaleBatchAction(env, *rescaling_bounds(env, env.single_action_space, env_id))
     return with_vector_task_methods(TaskInObservationVector(env) if observe_task else env)
 
 

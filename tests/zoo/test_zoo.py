@@ -221,7 +221,8 @@ def test_shipped_entry_resumes(entry: Path) -> None:
     header = (entry / "progress.csv").read_text().split("\n", 1)[0].split(",")
     kept = kept_rows(entry / "progress.csv", header, done)
     iterations = [int(row[0]) for row in kept]
-    assert iterations[0] == 0 and iterations[-1] == done - 1
+    assert iterations[0] == 0
+    assert iterations[-1] == done - 1
     assert all(1 <= b - a <= THIN_EVERY for a, b in itertools.pairwise(iterations))
 
 

@@ -1,0 +1,1 @@
+from envs.rescale_actions import *
