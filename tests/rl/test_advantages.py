@@ -47,7 +47,7 @@ def test_baseline_is_the_per_task_least_squares_fit():
     returns = discounted_returns(episodes.rewards.double(), episodes.mask.double(), 0.9)
     for task in range(episodes.num_tasks):
         valid = episodes.mask[:, task].bool()
-        x, y = features[:, task][valid], returns[:, task][valid]
+        x, y = features[task][valid], returns[:, task][valid]
         coeffs = torch.linalg.lstsq(x, y.unsqueeze(-1)).solution
         assert torch.allclose(values[:, task][valid], (x @ coeffs).squeeze(-1), atol=1e-6)
         assert (values[:, task][~valid] == 0).all()
