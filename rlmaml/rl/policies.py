@@ -14,17 +14,29 @@ from torch import nn
 from rlmaml.rl.distributions import Categorical, Gaussian, PolicyDistribution
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+WEIGHT_INITS = ("torch", "xavier")
 
 
-def mlp(n_in: int, n_out: int, hidden_sizes: Sequence[int], activation: str) -> nn.Sequential:
-    """Linear layers of the given widths with `activation` between them (none after the last)."""
+def mlp(
+    n_in: int, n_out: int, hidden_sizes: Sequence[int], activation: str, weight_init: str = "torch"
+) -> nn.Sequential:
+    """Linear layers of the given widths with `activation` between them (none after the last).
+    `weight_init` "torch" keeps torch's default initialisation; "xavier" draws every weight
+    Glorot-uniform and zeroes the biases, as rllab's MLP (and so the MAML paper's code) did."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if weight_init not in WEIGHT_INITS:
+        raise ValueError(f"weight_init must be one of {WEIGHT_INITS}, got {weight_init!r}")
     layers: list[nn.Module] = []
     sizes = [n_in, *hidden_sizes]
     for a, b in itertools.pairwise(sizes):
         layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
     layers.append(nn.Linear(sizes[-1], n_out))
+    if weight_init == "xavier":
+        for layer in layers[::2]:
+            assert isinstance(layer, nn.Linear)
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
     return nn.Sequential(*layers)
 
 
@@ -40,9 +52,10 @@ class GaussianMLPPolicy(nn.Module):
         hidden_sizes: Sequence[int] = (64, 64),
         activation: str = "tanh",
         init_log_std: float = 0.0,
+        weight_init: str = "torch",
     ) -> None:
         super().__init__()
-        self.mean = mlp(obs_dim, act_dim, hidden_sizes, activation)
+        self.mean = mlp(obs_dim, act_dim, hidden_sizes, activation, weight_init)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(init_log_std)))
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,10 +86,15 @@ class CategoricalMLPPolicy(nn.Module):
     distribution: ClassVar[type[PolicyDistribution]] = Categorical
 
     def __init__(
-        self, obs_dim: int, num_actions: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh"
+        self,
+        obs_dim: int,
+        num_actions: int,
+        hidden_sizes: Sequence[int] = (64, 64),
+        activation: str = "tanh",
+        weight_init: str = "torch",
     ) -> None:
         super().__init__()
-        self.logits = mlp(obs_dim, num_actions, hidden_sizes, activation)
+        self.logits = mlp(obs_dim, num_actions, hidden_sizes, activation, weight_init)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor]:
         return (self.logits(obs),)

@@ -55,7 +55,9 @@ def new_policy(config: RLConfig) -> nn.Module:
             observation_space, action_space, config.hidden_sizes, config.activation, config.init_log_std
         )
         return SB3GaussianPolicy(actor_critic)
-    return GaussianMLPPolicy(obs_dim, act_dim, config.hidden_sizes, config.activation, config.init_log_std)
+    return GaussianMLPPolicy(
+        obs_dim, act_dim, config.hidden_sizes, config.activation, config.init_log_std, config.weight_init
+    )
 
 
 def categorical_policy(config: RLConfig, obs_dim: int, action_space: gym.spaces.Discrete) -> nn.Module:
@@ -63,7 +65,9 @@ def categorical_policy(config: RLConfig, obs_dim: int, action_space: gym.spaces.
     if config.policy == "softmax":
         return SoftmaxPolicy(int(action_space.n))
     if config.policy == "mlp":
-        return CategoricalMLPPolicy(obs_dim, int(action_space.n), config.hidden_sizes, config.activation)
+        return CategoricalMLPPolicy(
+            obs_dim, int(action_space.n), config.hidden_sizes, config.activation, config.weight_init
+        )
     raise UserError(
         f"config key 'policy': {config.policy} acts in Box action spaces and {config.env} has "
         f"{int(action_space.n)} discrete actions; use policy: softmax or mlp"

@@ -141,6 +141,12 @@ class PolicySettings(ConfigFields):
         metadata=spec("widths of the hidden layers; [] is a linear policy (paper: [100, 100])", minimum=1)
     )
     activation: Literal["tanh", "relu"] = field(metadata=spec("nonlinearity of the hidden layers (paper: relu)"))
+    weight_init: Literal["torch", "xavier"] = field(
+        default="torch",
+        metadata=spec(
+            "mlp weights: torch's default, or xavier (Glorot-uniform, zero biases: rllab's, the paper code's)"
+        ),
+    )
     policy: Literal["mlp", "sb3", "gaussian", "softmax"] = field(
         default="mlp",
         metadata=spec(
@@ -192,6 +198,8 @@ def combination_problem(config: RLConfig) -> str:
         )
     if config.policy != "gaussian" and config.init_mean != 0.0:
         return "config key 'init_mean' sets policy: gaussian's mean; an mlp's mean is its network's output"
+    if config.policy != "mlp" and config.weight_init != "torch":
+        return f"config key 'weight_init' sets policy: mlp's weights; the {config.policy} policy initialises its own"
     return ""
 
 
