@@ -23,7 +23,16 @@ def add_adapt(parser: argparse.ArgumentParser) -> None:
     add_schedule(parser)
     add_episodes(parser)
     parser.add_argument("--video", metavar="DIR", help="MuJoCo envs: write before.gif and after.gif of the first task")
+    add_split(parser)
     parser.set_defaults(run=cmd_adapt)
+
+
+def add_split(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--split",
+        choices=("train", "test"),
+        help="Meta-World envs: draw the tasks from the benchmark's train or test goals (default: the run's, train)",
+    )
 
 
 def add_export(parser: argparse.ArgumentParser) -> None:
@@ -46,13 +55,13 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     from rlmaml.envs.protocol import Task
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
     from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
-    from rlmaml.rl.tasks import check_task, moves_in_plane, parse_task, task_parameters
+    from rlmaml.rl.tasks import check_task, moves_in_plane, on_split, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
 
     run_config = with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes)
     check_adaptation(run_config, 1 if args.task else args.num_tasks, args.steps)
     config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
-    config = with_episodes(config, args.episodes)
+    config = on_split(with_episodes(config, args.episodes), args.split)
     if args.plot and not moves_in_plane(config):
         raise UserError(f"--plot draws 2D-navigation trajectories; this run's env is {config.env}")
     if args.video:
@@ -67,7 +76,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         f"{config.env}: {len(result.tasks)} task(s), {config.fast_batch_size} episodes per step, "
         f"{args.lr_schedule} step sizes, policy after {metadata.get('iterations_done', '?')} meta-iterations"
     )
-    print_returns(result.returns)
+    print_returns(result.returns, result.successes)
     if args.json:
         report = {
             "env": config.env,
@@ -76,6 +85,8 @@ def cmd_adapt(args: argparse.Namespace) -> None:
             "lr_schedule": args.lr_schedule,
             "returns": returns_json(result.returns),
         }
+        if result.successes is not None:
+            report |= {"split": config.env_kwargs.get("split", "train"), "successes": returns_json(result.successes)}
         write_json(args.json, report)
     if args.plot:
         from rlmaml.rl.plots import plot_navigation

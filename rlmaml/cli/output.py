@@ -17,10 +17,16 @@ def write_json(path: str, report: dict[str, Any]) -> None:
     atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text))
 
 
-def print_returns(returns: list[StepStatistic]) -> None:
-    print(f"{'step':>4}  {'mean return':>12}  {'95% CI':>8}")
-    for r in returns:
-        print(f"{r.step:>4}  {r.mean:>12.2f}  {'±' + format(r.ci95, '.2f'):>8}")
+def print_returns(returns: list[StepStatistic], successes: list[StepStatistic] | None = None) -> None:
+    """The table of mean returns per step, and of success rates where the env reports them."""
+    header = f"{'step':>4}  {'mean return':>12}  {'95% CI':>8}"
+    print(header + (f"  {'success':>8}  {'95% CI':>8}" if successes else ""))
+    for k, r in enumerate(returns):
+        row = f"{r.step:>4}  {r.mean:>12.2f}  {'±' + format(r.ci95, '.2f'):>8}"
+        if successes:
+            s = successes[k]
+            row += f"  {s.mean:>8.1%}  {'±' + format(s.ci95, '.1%'):>8}"
+        print(row)
 
 
 def returns_json(returns: list[StepStatistic]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-FIELDS = ("observations", "actions", "rewards", "mask", "advantages", "advantage_scales", "log_probs")
+FIELDS = ("observations", "actions", "rewards", "mask", "successes", "advantages", "advantage_scales", "log_probs")
 
 
 @dataclass
@@ -18,12 +18,15 @@ class Episodes:
     where masked. `advantages` is filled in by `rlmaml.rl.advantages.compute_advantages`;
     `log_probs`, the sampling policy's log-densities of the actions [T, M, E], by the adapter
     when an objective weighs the episodes by a likelihood ratio (rlmaml.rl.estimators).
+    `successes` is 1 where the env reported success at that step (envs whose info has a
+    "success" key, e.g. Meta-World's), else None.
     """
 
     observations: torch.Tensor
     actions: torch.Tensor
     rewards: torch.Tensor
     mask: torch.Tensor
+    successes: torch.Tensor | None = None
     advantages: torch.Tensor | None = None
     advantage_scales: torch.Tensor | None = None
     log_probs: torch.Tensor | None = None
@@ -39,6 +42,11 @@ class Episodes:
     def episode_returns(self) -> torch.Tensor:
         """Undiscounted return of every episode, shape [M, E]."""
         return self.rewards.sum(0)
+
+    def episode_successes(self) -> torch.Tensor | None:
+        """Whether each episode succeeded at any of its steps, [M, E] (1.0 or 0.0): Meta-World's
+        success; None if the env reports no success."""
+        return None if self.successes is None else self.successes.amax(0)
 
     @property
     def num_steps(self) -> int:

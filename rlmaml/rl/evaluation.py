@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
+import torch
 from torch import nn
 
 from rlmaml.core.functional import Params, detach, parameters_of
@@ -20,10 +21,23 @@ from rlmaml.rl.sampler import BatchSampler
 from rlmaml.runs.config_types import RLConfig
 
 
-def summarise(episodes: Episodes) -> tuple[float, float]:
-    """Mean return, with the CI over tasks' mean returns (over episodes for one task)."""
-    returns = episodes.episode_returns().numpy()  # [M, E]
-    return mean_and_ci95(returns.mean(axis=1) if returns.shape[0] > 1 else returns[0])
+def summarise(per_episode: torch.Tensor) -> tuple[float, float]:
+    """Mean of a per-episode value [M, E] (return, success), with the CI over tasks' means (over
+    episodes for one task)."""
+    values = per_episode.numpy()
+    return mean_and_ci95(values.mean(axis=1) if values.shape[0] > 1 else values[0])
+
+
+def success_rates(per_step: Sequence[Episodes]) -> list[StepStatistic] | None:
+    """The success rate after each step (Meta-World's: an episode succeeds if any of its steps
+    does), with its CI over tasks; None if the env reports no success."""
+    rates = []
+    for k, episodes in enumerate(per_step):
+        successes = episodes.episode_successes()
+        if successes is None:
+            return None
+        rates.append(StepStatistic(k, *summarise(successes)))
+    return rates
 
 
 # The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
@@ -54,6 +68,7 @@ class AdaptationResult:
     returns: list[StepStatistic]
     episodes: list[Episodes]  # step 0 (before adaptation) .. K
     parameters: list[Params]  # per-task parameters (leading task axis) before and after each step
+    successes: list[StepStatistic] | None = None  # success rate per step, for envs that report success
 
 
 def adapt_and_measure(
@@ -83,5 +98,6 @@ def adapt_and_measure(
     finally:
         sampler.close()
     per_step = [*adaptation.inner_episodes, adaptation.post_episodes]
-    returns = [StepStatistic(k, *summarise(e)) for k, e in enumerate(per_step)]
-    return AdaptationResult(list(tasks), returns, per_step, [detach(p) for p in adaptation.trajectory])
+    returns = [StepStatistic(k, *summarise(e.episode_returns())) for k, e in enumerate(per_step)]
+    trajectory = [detach(p) for p in adaptation.trajectory]
+    return AdaptationResult(list(tasks), returns, per_step, trajectory, success_rates(per_step))

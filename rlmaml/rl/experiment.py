@@ -42,10 +42,17 @@ def settings_from(config: RLConfig) -> MAMLSettings:
     )
 
 
+SUCCESS_COLUMNS = ("success_before", "success_after")  # of envs that report success (Meta-World's)
+
+
 def progress_row(result: MetaIteration, env_steps: float) -> dict[str, float]:
     """A meta-iteration as a row of progress.csv, with the run's `env_steps` so far."""
     update = result.update
+    successes = {}
+    if result.success_before is not None and result.success_after is not None:
+        successes = {"success_before": result.success_before, "success_after": result.success_after}
     return {
+        **successes,
         "env_steps": env_steps,
         "return_before": result.return_before,
         "return_after": result.return_after,
@@ -65,7 +72,7 @@ class RLExperiment:
     """Meta-iterations of MAML (TRPO or ProMP) on the config's task distribution, the trainer's
     experiment for a meta-RL config (rlmaml.runs.trainer.Experiment)."""
 
-    columns: tuple[str, ...] = (
+    base_columns: tuple[str, ...] = (
         "env_steps",
         "return_before",
         "return_after",
@@ -77,7 +84,6 @@ class RLExperiment:
         "time_sampling",
         "time_adaptation",
         "time_meta_update",
-        "update_skipped",
     )
 
     def __init__(self, config: RLConfig, context: Context | None = None) -> None:
@@ -88,6 +94,8 @@ class RLExperiment:
         self.shard = context.shard(config.meta_batch_size)
         self.policy = build_policy(config).to(context.device)
         self.sampler = BatchSampler.from_config(config)
+        successes = SUCCESS_COLUMNS if self.sampler.reports_success else ()
+        self.columns = (*self.base_columns, *successes, "update_skipped")
         self.learner = MetaLearner(self.policy, self.sampler, settings_from(config), context=context)
         self.env_steps = 0.0
         self.skip_reason = ""
@@ -101,7 +109,10 @@ class RLExperiment:
         return progress_row(result, self.env_steps)
 
     def progress_text(self, stats: dict[str, float]) -> str:
-        return f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"
+        text = f"return before {stats['return_before']:.1f} after {stats['return_after']:.1f}"
+        if "success_after" in stats:
+            text += f", success before {stats['success_before']:.0%} after {stats['success_after']:.0%}"
+        return text
 
     def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {POLICY_PREFIX + name: t for name, t in self.policy.state_dict().items()}

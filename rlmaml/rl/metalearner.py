@@ -11,7 +11,7 @@ the curvature products flow back through the adaptation in single batched calls.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -24,7 +24,7 @@ from rlmaml.envs.protocol import Task
 from rlmaml.rl.adaptation import Adaptation, Adapter, step_sizes
 from rlmaml.rl.advantages import AdvantageSettings
 from rlmaml.rl.baseline import LinearFeatureBaseline
-from rlmaml.rl.episodes import task_sums
+from rlmaml.rl.episodes import Episodes, task_sums
 from rlmaml.rl.estimators import MetaLosses, inner_objective, records_log_probs
 from rlmaml.rl.outer import OuterOptimizer, OuterStep
 from rlmaml.rl.outer_promp import ProMP, ProMPSettings
@@ -52,6 +52,13 @@ def sample_tasks(sampler: BatchSampler, seed: int, iteration: int, task_indices:
     return [distribution.sample_tasks(1, seed=task_seed(seed, iteration, i))[0] for i in task_indices]
 
 
+def success_rate(episodes: Episodes, gather: Callable[[torch.Tensor], torch.Tensor]) -> float | None:
+    """The fraction of the meta-batch's episodes that succeeded, over every process; None if the
+    env reports no success."""
+    successes = episodes.episode_successes()
+    return None if successes is None else gather(successes).mean().item()
+
+
 @dataclass(frozen=True)
 class MetaIteration:
     """One meta-iteration: its statistics over the whole meta-batch, and the adaptation of
@@ -60,6 +67,8 @@ class MetaIteration:
     env_steps: float  # sampled in this iteration, by every process
     return_before: float  # mean episode return before adaptation
     return_after: float  # ... and after it
+    success_before: float | None  # fraction of episodes that succeeded (envs that report success), before
+    success_after: float | None  # ... and after adaptation
     update: OuterStep
     time_sampling: float
     time_adaptation: float  # besides sampling
@@ -121,6 +130,8 @@ class MetaLearner:
             env_steps=gather(env_steps).sum().item(),
             return_before=gather(adaptation.inner_episodes[0].episode_returns()).mean().item(),
             return_after=gather(post.episode_returns()).mean().item(),
+            success_before=success_rate(adaptation.inner_episodes[0], gather),
+            success_after=success_rate(post, gather),
             update=update,
             time_sampling=sampling_seconds,
             time_adaptation=adapt_seconds - sampling_seconds,

@@ -26,6 +26,7 @@ from rlmaml.envs.task_wrappers import TaskVectorWrapper, TaskWrapper
 from rlmaml.rl.distributions import as_outputs, check_action_space
 from rlmaml.rl.environments import box, make_vector_env
 from rlmaml.rl.episodes import Episodes
+from rlmaml.rl.tasks import reports_success
 from rlmaml.runs.config_types import RLConfig
 
 
@@ -63,6 +64,10 @@ class BatchSampler:
         self.normalize_actions = normalize_actions
         self._envs: dict[int, TaskVectorWrapper] = {}
         self.task_distribution = TaskWrapper(gym.make(env_id, **env_kwargs))  # for sample_tasks only
+
+    @property
+    def reports_success(self) -> bool:
+        return reports_success(self.task_distribution)
 
     def env_for(self, num_tasks: int) -> TaskVectorWrapper:
         """The batched env for `num_tasks` tasks, built once per meta-batch size. Autoreset is
@@ -124,6 +129,7 @@ class BatchSampler:
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
+        successes: np.ndarray | None = None
         # a seed per sub-env, which Gymnasium's VectorWrapper.reset types as one int (the ignore is
         # unused where the type checker does not see rlmaml.envs)
         obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type, unused-ignore]
@@ -138,8 +144,11 @@ class BatchSampler:
                 policy = distribution(*as_outputs(outputs))
                 actions[t] = policy.sample(noise_t[t]) * torch.from_numpy(mask[t]).to(dtype)[..., None]
                 step_actions = distribution.env_actions(actions[t].reshape(-1, act_dim))
-                obs, reward, terminated, truncated, _ = env.step(step_actions)
+                obs, reward, terminated, truncated, info = env.step(step_actions)
                 rewards[t] = np.where(alive, reward, 0.0).reshape(num_tasks, per_task)
+                if "success" in info:
+                    successes = np.zeros(shape, dtype=np.float32) if successes is None else successes
+                    successes[t] = (alive & info["success"]).reshape(num_tasks, per_task)
                 alive &= ~(terminated | truncated)
                 steps = t + 1
                 if not alive.any():
@@ -149,4 +158,5 @@ class BatchSampler:
             actions=actions[:steps],
             rewards=torch.from_numpy(rewards[:steps]).to(dtype),
             mask=torch.from_numpy(mask[:steps]).to(dtype),
+            successes=None if successes is None else torch.from_numpy(successes[:steps]).to(dtype),
         )

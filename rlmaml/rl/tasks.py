@@ -3,7 +3,10 @@ what the env's episodes can be drawn as; and one task's share of task-batched pa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+import gymnasium as gym
 
 from rlmaml.core.functional import Params
 from rlmaml.envs.navigation import Navigation2DEnv
@@ -47,6 +50,32 @@ def moves_in_plane(config: RLConfig) -> bool:
         return isinstance(env.unwrapped, Navigation2DEnv)
     finally:
         env.close()
+
+
+def on_split(config: RLConfig, split: str | None) -> RLConfig:
+    """The config whose tasks come from Meta-World's `split` ("train" or "test" goals; unchanged
+    if None); UserError if the run's env has no such split."""
+    if split is None:
+        return config
+    if not takes_split(config):
+        raise UserError(f"a split of goals is Meta-World's (train or test); this run's env is {config.env}")
+    return replace(config, env_kwargs={**config.env_kwargs, "split": split})
+
+
+def takes_split(config: RLConfig) -> bool:
+    """Whether the run's env is Meta-World's (whose goals come in a train and a test split)."""
+    from rlmaml.envs.metaworld.vector_env import MetaWorldEnv  # imports scipy, which only Meta-World needs
+
+    env = make_env(config)
+    try:
+        return isinstance(env.unwrapped, MetaWorldEnv)
+    finally:
+        env.close()
+
+
+def reports_success(env: gym.Env[Any, Any]) -> bool:
+    """Whether the env's steps say if the task succeeded (info["success"]), as Meta-World's do."""
+    return bool(getattr(env.unwrapped, "reports_success", False))
 
 
 def task_parameters(batched: Params, task: int) -> Params:

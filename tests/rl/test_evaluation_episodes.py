@@ -46,7 +46,9 @@ def test_paper_episodes_are_4000_env_steps_per_step_or_the_training_batch() -> N
     assert paper_episodes(rl_config("navigation2d")) == 40  # twice its training batch of 20
     for name in rl_configs():
         config = rl_config(name)
-        if config.env != "rlmaml/Navigation2D-v0":  # the locomotion configs sample at least 4000 steps a step
+        if config.env == "rlmaml/MetaWorldML1-v0":  # Meta-World's protocol: 10 adaptation episodes of 500 steps
+            assert paper_episodes(config) == config.fast_batch_size == 10, name
+        elif config.env != "rlmaml/Navigation2D-v0":  # the locomotion configs sample at least 4000 steps a step
             assert config.horizon == 200, name
             assert paper_episodes(config) == config.fast_batch_size, name
     assert paper_episodes(rl_config(horizon=5000, fast_batch_size=1)) == 1

@@ -4,6 +4,7 @@ the setting where batched LU failed on the Ant configs (issue 14)."""
 
 import pytest
 import torch
+from metaworld_support import skip_without_metaworld
 
 from rlmaml.cli import main
 from rlmaml.runs.config import is_supervised, load_config, packaged_configs
@@ -22,6 +23,8 @@ def two_threads():
 
 @pytest.mark.parametrize("name", RL_CONFIGS)
 def test_first_iteration_of_each_packaged_rl_config(tmp_path, two_threads, name):
+    if name.startswith("ml1-"):
+        skip_without_metaworld()
     out = tmp_path / name
     assert main(["train", name, "--out", str(out), "--quiet", "--set", *SMALL]) == 0
     rows = (out / "progress.csv").read_text().splitlines()

@@ -1,0 +1,47 @@
+"""CI-sized meta-training on Meta-World's ML1 reach: the success rate after adaptation rises,
+progress.csv records success before and after, and `rlmaml adapt --split test` reports the
+success rate on ML1's test goals."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from metaworld_support import skip_without_metaworld
+
+from rlmaml.cli import main
+
+SMALL = ["meta_batch_size=10", "fast_batch_size=5", "horizon=100", "hidden_sizes=[32, 32]", "checkpoint_every=10"]
+
+
+def test_ml1_reach_meta_training_raises_success_after_adaptation(tmp_path, capsys: pytest.CaptureFixture[str]):
+    """10 iterations of 10 tasks x 5 episodes x 100 steps (about 30 s on one core). With seed 1
+    the success rate after adaptation went 0, 0, 0 over the first three iterations and 36, 36,
+    54 % over iterations 7-9 (a 20-iteration run stayed at 36-62 % after that)."""
+    skip_without_metaworld()
+    out = tmp_path / "reach"
+    assert main(["train", "ml1-reach", "--out", str(out), "--quiet", "--set", "iterations=10", *SMALL]) == 0
+    with (out / "progress.csv").open() as f:
+        table = list(csv.DictReader(f))
+    first = sum(float(r["success_after"]) for r in table[:3]) / 3
+    last = sum(float(r["success_after"]) for r in table[-3:]) / 3
+    assert last > first + 0.15, (first, last)
+    assert all(0.0 <= float(r["success_before"]) <= 1.0 for r in table)
+
+    report = tmp_path / "test-goals.json"
+    args = ["adapt", str(out), "--split", "test", "--num-tasks", "4", "--steps", "1", "--json", str(report)]
+    assert main(args) == 0
+    assert "success" in capsys.readouterr().out
+    written = json.loads(report.read_text())
+    assert written["split"] == "test"
+    assert [s["step"] for s in written["successes"]] == [0, 1]
+    assert all(0.0 <= s["mean"] <= 1.0 for s in written["successes"])
+
+
+def test_a_split_is_refused_for_envs_without_one(tmp_path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "nav"
+    tiny = ["iterations=1", "meta_batch_size=2", "fast_batch_size=2", "horizon=5", "hidden_sizes=[4]"]
+    assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *tiny]) == 0
+    assert main(["adapt", str(out), "--split", "test", "--num-tasks", "2", "--steps", "1"]) == 2
+    assert "a split of goals is Meta-World's" in capsys.readouterr().err
