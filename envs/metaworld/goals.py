@@ -67,6 +67,10 @@ class ML1Tasks:
         picks = make_rng(seed).integers(0, GOALS_PER_SPLIT, size=n)
         return [self.task(self.rand_vecs[i]) for i in picks]
 
+    def all(self) -> list[Task]:
+        """The split's 50 goals as tasks, in Meta-World's order."""
+        return [self.task(v) for v in self.rand_vecs]
+
     @staticmethod
     def task(rand_vec: np.ndarray) -> Task:
         return {"object": [float(v) for v in rand_vec[:3]], "goal": [float(v) for v in rand_vec[3:]]}

@@ -165,6 +165,10 @@ class MetaWorldEnv(gym.Env[np.ndarray, np.ndarray]):
     def set_task(self, task: Task) -> None:
         self._env.set_tasks([task])
 
+    def split_tasks(self) -> list[Task]:
+        """Every goal of the env's split, in Meta-World's order (its evaluation visits each once)."""
+        return self._env.tasks.all()
+
     def get_task(self) -> Task:
         return self._env.get_tasks()[0]
 

@@ -14,7 +14,9 @@ from rlmaml.errors import UserError
 def add_adapt(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a run directory written by `rlmaml train`")
     add_checkpoint(parser)
-    parser.add_argument("--num-tasks", type=count(1), default=40, help="new tasks to sample (default 40)")
+    parser.add_argument(
+        "--num-tasks", type=count(1), help="new tasks to sample (default 40; with --split, every goal of the split)"
+    )
     parser.add_argument("--steps", type=count(0), default=3, help="policy-gradient steps (default 3)")
     parser.add_argument("--task", nargs="+", metavar="KEY=VALUE", help="one task instead, e.g. goal=0.3,-0.2")
     add_seed(parser, "the evaluation tasks and episodes")
@@ -31,7 +33,8 @@ def add_split(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--split",
         choices=("train", "test"),
-        help="Meta-World envs: draw the tasks from the benchmark's train or test goals (default: the run's, train)",
+        help="Meta-World envs: adapt to each of the benchmark's train or test goals once (Meta-World's protocol; "
+        "--num-tasks N takes the first N, in Meta-World's order)",
     )
 
 
@@ -55,11 +58,16 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     from rlmaml.envs.protocol import Task
     from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
     from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
-    from rlmaml.rl.tasks import check_task, moves_in_plane, on_split, parse_task, task_parameters
+    from rlmaml.rl.tasks import check_task, moves_in_plane, on_split, parse_task, split_tasks, task_parameters
     from rlmaml.runs.memory import check_adaptation
 
-    run_config = with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes)
-    check_adaptation(run_config, 1 if args.task else args.num_tasks, args.steps)
+    run_config = on_split(with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes), args.split)
+    tasks: list[Task] | int = args.num_tasks or 40
+    if args.task:
+        tasks = [check_task(run_config, parse_task(args.task))]
+    elif args.split:
+        tasks = split_tasks(run_config)[: args.num_tasks]
+    check_adaptation(run_config, tasks if isinstance(tasks, int) else len(tasks), args.steps)
     config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     config = on_split(with_episodes(config, args.episodes), args.split)
     if args.plot and not moves_in_plane(config):
@@ -70,7 +78,6 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         from rlmaml.rl.video import check_rendering
 
         check_rendering(config)
-    tasks: list[Task] | int = [check_task(config, parse_task(args.task))] if args.task else args.num_tasks
     result = adapt_and_measure(config, policy, tasks, args.steps, args.seed, args.lr_schedule)
     print(
         f"{config.env}: {len(result.tasks)} task(s), {config.fast_batch_size} episodes per step, "

@@ -10,6 +10,7 @@ import gymnasium as gym
 
 from rlmaml.core.functional import Params
 from rlmaml.envs.navigation import Navigation2DEnv
+from rlmaml.envs.protocol import Task
 from rlmaml.errors import Setting, UserError
 from rlmaml.rl.environments import make_env
 from rlmaml.runs.config import parse_assignment
@@ -64,11 +65,16 @@ def on_split(config: RLConfig, split: str | None) -> RLConfig:
 
 def takes_split(config: RLConfig) -> bool:
     """Whether the run's env is Meta-World's (whose goals come in a train and a test split)."""
+    return bool(split_tasks(config))
+
+
+def split_tasks(config: RLConfig) -> list[Task]:
+    """Every goal of the config's Meta-World split (its env_kwargs say which), as tasks; [] for other envs."""
     from rlmaml.envs.metaworld.vector_env import MetaWorldEnv  # imports scipy, which only Meta-World needs
 
     env = make_env(config)
     try:
-        return isinstance(env.unwrapped, MetaWorldEnv)
+        return env.unwrapped.split_tasks() if isinstance(env.unwrapped, MetaWorldEnv) else []
     finally:
         env.close()
 

@@ -107,8 +107,9 @@ def latest_record(evaluation: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def statistics_of(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """A checkpoint's per-step statistics: returns (meta-RL) or scores (supervised)."""
-    return record.get("returns") or record.get("scores") or []
+    """A checkpoint's per-step statistics: success rates (Meta-World), returns (other meta-RL) or
+    scores (supervised)."""
+    return record.get("successes") or record.get("returns") or record.get("scores") or []
 
 
 def headline(entry: Entry) -> list[dict[str, Any]]:
@@ -133,7 +134,8 @@ def format_value(metric: str, mean: float | None, ci95: float | None = None, exa
     `exact`: with the digits the number has (the paper's, as printed there)."""
     if mean is None:
         return "not finite"
-    scale, digits, unit = {"return": (1, 1, ""), "mse": (1, 3, ""), "accuracy": (100, 1, " %")}[metric]
+    formats = {"return": (1, 1, ""), "mse": (1, 3, ""), "accuracy": (100, 1, " %"), "success": (100, 1, " %")}
+    scale, digits, unit = formats[metric]
     style = "g" if exact else f".{digits}f"
     text = format(mean * scale, style)
     return text + (f" ± {format(ci95 * scale, style)}" if ci95 is not None else "") + unit
@@ -162,7 +164,7 @@ def steps_word(step: int) -> str:
 
 def steps_text(reference: Reference) -> str:
     """What a row reports, e.g. 'return after 1 / 2 / 3 steps'."""
-    what = {"return": "return", "mse": "MSE", "accuracy": "accuracy"}[reference.metric]
+    what = {"return": "return", "mse": "MSE", "accuracy": "accuracy", "success": "test-goal success"}[reference.metric]
     count = " / ".join(map(str, reference.headline))
     return f"{what} after {count} step{'' if reference.headline == (1,) else 's'}"
 

@@ -41,6 +41,8 @@ def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
 
         episodes = paper_episodes(entry.config)
         extra = {} if episodes == entry.config.fast_batch_size else {"episodes": episodes}
+        if entry.reference.metric == "success":  # Meta-World's: each of the 50 test goals, one step
+            return {"num_tasks": num_tasks or 50, "steps": 1, "seed": 0, "lr_schedule": "training", "split": "test"}
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference
     return {
@@ -60,7 +62,10 @@ def reproduce_command(path: Path, protocol: dict[str, Any], iterations: int) -> 
     )
     if "lr_schedule" in protocol:
         episodes = f" --episodes {protocol['episodes']}" if "episodes" in protocol else ""
-        return f"rlmaml adapt {common} --lr-schedule {protocol['lr_schedule']}{episodes} --seed {protocol['seed']}"
+        split = f" --split {protocol['split']}" if "split" in protocol else ""
+        return (
+            f"rlmaml adapt {common}{split} --lr-schedule {protocol['lr_schedule']}{episodes} --seed {protocol['seed']}"
+        )
     return f"rlmaml evaluate {common} --shots {protocol['shots']} --split {protocol['split']} --seed {protocol['seed']}"
 
 
@@ -73,13 +78,21 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
     """One checkpoint under the protocol, with what its metadata says it cost."""
     n, steps, seed = protocol["num_tasks"], protocol["steps"], protocol["seed"]
     statistics: Sequence[StepStatistic]
+    successes: dict[str, list[dict[str, Any]]] = {}
     if "lr_schedule" in protocol:
         from rlmaml.rl.evaluation import adapt_and_measure
         from rlmaml.rl.policy_io import load_trained_policy
+        from rlmaml.rl.tasks import on_split, split_tasks
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
-        result = adapt_and_measure(config, policy, n, steps, seed, protocol["lr_schedule"], protocol.get("episodes"))
+        config = on_split(config, protocol.get("split"))
+        tasks = split_tasks(config)[:n] if "split" in protocol else n
+        result = adapt_and_measure(
+            config, policy, tasks, steps, seed, protocol["lr_schedule"], protocol.get("episodes")
+        )
         key, statistics = "returns", result.returns
+        if result.successes is not None:
+            successes = {"successes": [json_safe(s) for s in result.successes]}
     else:
         from rlmaml.supervised.evaluation import evaluate_held_out
         from rlmaml.supervised.experiment import load_trained_experiment
@@ -90,6 +103,7 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
     return {
         "iterations": metadata["iterations_done"],
         key: [json_safe(s) for s in statistics],
+        **successes,
         "env_steps": metadata["state"].get("env_steps"),
         "wall_time": metadata["wall_time"],
     }
@@ -208,7 +222,7 @@ def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path
     x = [r["iterations"] for r in records]
     per_step = [{s["step"]: s for s in statistics_of(r)} for r in records]
     shown = sorted({0, *reference.headline, *reference.paper} & set.intersection(*(set(s) for s in per_step)))
-    scale = 100.0 if reference.metric == "accuracy" else 1.0
+    scale = 100.0 if reference.metric in ("accuracy", "success") else 1.0
     figure, axes = plt.subplots(figsize=(7.8, 4.2))
     for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False):
         means = [scale * (s[step]["mean"] if s[step]["mean"] is not None else float("nan")) for s in per_step]
@@ -224,6 +238,7 @@ def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path
         if step in reference.paper:
             axes.axhline(scale * reference.paper[step], color=color, linestyle="--", label=f"paper, {steps_word(step)}")
     label = {"return": "mean return per episode", "mse": "MSE (log scale)", "accuracy": "accuracy (%)"}
+    label["success"] = "success rate on test goals (%)"
     axes.set_ylabel(label[reference.metric])
     axes.set_yscale("log" if reference.metric == "mse" else "linear")
     axes.set_xlabel("meta-iterations of the checkpoint")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rlmaml.runs.config_types import Config, SinusoidConfig, SupervisedConfig
+from rlmaml.runs.config_types import Config, RLConfig, SinusoidConfig, SupervisedConfig
 from rlmaml.runs.groups import task_name
 
 
@@ -15,7 +15,7 @@ class Reference:
     means (and CIs where it gives them) after that many steps."""
 
     task: str
-    metric: str  # "return", "mse" or "accuracy"
+    metric: str  # "return", "mse", "accuracy" or "success" (Meta-World's success rate)
     headline: tuple[int, ...]
     paper: dict[int, float] = field(default_factory=dict)
     paper_ci95: dict[int, float] = field(default_factory=dict)
@@ -49,12 +49,18 @@ PAPER: dict[str, Reference] = {
 }
 
 
+METAWORLD_ML1 = "rlmaml/MetaWorldML1-v0"
+
+
 def reference_for(name: str | None, config: Config) -> Reference:
     """The paper's row, or for a config the paper lacks a row without numbers."""
     if name in PAPER:
         return PAPER[name]
 
     task = task_name(config)
+    if isinstance(config, RLConfig) and config.env == METAWORLD_ML1:
+        # Meta-World's protocol: one adaptation step on each test goal (no published ML1 figure for MAML)
+        return Reference(f"ML1 {config.env_kwargs.get('family', 'reach')}", "success", (1,))
     if not isinstance(config, SupervisedConfig):
         return rl_reference(task)
     return Reference(task, "mse" if isinstance(config, SinusoidConfig) else "accuracy", (config.eval_steps,))
