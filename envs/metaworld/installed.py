@@ -49,7 +49,12 @@ def assets_dir() -> Path:
 def load_model(relative_path: str) -> mujoco.MjModel:
     """The model at `relative_path` under metaworld's assets, its mocap welds set as Meta-World sets them."""
     model = mujoco.MjModel.from_xml_path(str(assets_dir() / relative_path))
+    write_mocap_welds(model)
+    return model
+
+
+def write_mocap_welds(model: mujoco.MjModel) -> None:
+    """The weld parameters Meta-World writes, in the first 11 of each weld's numbers."""
     for i in range(model.neq):
         if model.eq_type[i] == mujoco.mjtEq.mjEQ_WELD:
             model.eq_data[i, : len(MOCAP_WELD)] = np.array(MOCAP_WELD)
-    return model

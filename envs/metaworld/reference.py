@@ -9,13 +9,11 @@ own loader does. Nothing else of Meta-World is changed.
 from __future__ import annotations
 
 import importlib
-import pickle
 from typing import Any
 
-import mujoco
 import numpy as np
 
-from .installed import MOCAP_WELD
+from .installed import write_mocap_welds
 
 
 def import_metaworld() -> Any:
@@ -24,9 +22,7 @@ def import_metaworld() -> Any:
     metaworld = importlib.import_module("metaworld")
 
     def reset_mocap_welds(self: Any) -> None:
-        for i in range(self.model.neq):
-            if self.model.eq_type[i] == mujoco.mjtEq.mjEQ_WELD:
-                self.model.eq_data[i, : len(MOCAP_WELD)] = MOCAP_WELD
+        write_mocap_welds(self.model)
 
     sawyer_env.SawyerMocapBase.reset_mocap_welds = reset_mocap_welds
     return metaworld
@@ -37,9 +33,16 @@ def ml1(family: str, seed: int) -> Any:
     return import_metaworld().ML1(f"{family}-v3", seed=seed)
 
 
-def rand_vecs(tasks: list[Any]) -> np.ndarray:
-    """The rand_vec of each of Meta-World's tasks (pickles it made in this process)."""
-    return np.array([pickle.loads(task.data)["rand_vec"] for task in tasks])
+def rand_vecs(benchmark: Any, family: str, tasks: list[Any]) -> np.ndarray:
+    """The rand_vec of each of the benchmark's tasks, as Meta-World's env reads it in set_task
+    (its tasks are pickles; rlmaml does not unpickle them itself)."""
+    env = benchmark.train_classes[f"{family}-v3"]()
+    vecs = []
+    for task in tasks:
+        env.set_task(task)
+        vecs.append(np.array(env._last_rand_vec))
+    env.close()
+    return np.array(vecs)
 
 
 def reference_env(benchmark: Any, family: str, index: int) -> Any:

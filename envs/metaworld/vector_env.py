@@ -138,7 +138,7 @@ class MetaWorldVectorEnv(AutoresetVectorEnv):
         observations = sawyer.observation(frame, self._previous[rows])
         self._previous[rows] = frame
         reward, success = sawyer.family.reward_and_success(now, self._start.take(rows), actions)
-        nonfinite = ~np.isfinite(observations).all(axis=1) | ~np.isfinite(reward)
+        nonfinite = ~np.isfinite(frame).all(axis=1) | ~np.isfinite(reward)  # before the clip hides an inf
         observations[nonfinite] = 0.0
         reward[nonfinite] = 0.0
         success &= ~nonfinite
@@ -180,12 +180,13 @@ class MetaWorldEnv(gym.Env[np.ndarray, np.ndarray]):
         return observations[0], {"task": self.get_task()}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        observations, rewards, terminated, _, info = self._env.step(np.asarray(action)[None])
+        observations, rewards, terminated, truncated, info = self._env.step(np.asarray(action)[None])
         success, nonfinite = bool(info["success"][0]), bool(info["nonfinite"][0])
+        # truncated at Meta-World's 500 steps, whatever longer limit a TimeLimit above it sets
         return (
             observations[0],
             float(rewards[0]),
             bool(terminated[0]),
-            False,
+            bool(truncated[0]),
             {"success": success, "nonfinite": nonfinite},
         )

@@ -129,7 +129,7 @@ class BatchSampler:
         rewards = np.zeros(shape, dtype=np.float32)
         mask = np.zeros(shape, dtype=np.float32)
         alive = np.ones(num_tasks * per_task, dtype=bool)
-        successes: np.ndarray | None = None
+        successes = np.zeros(shape, dtype=np.float32) if self.reports_success else None
         # a seed per sub-env, which Gymnasium's VectorWrapper.reset types as one int (the ignore is
         # unused where the type checker does not see rlmaml.envs)
         obs, _ = env.reset(seed=reset_seeds)  # type: ignore[arg-type, unused-ignore]
@@ -146,8 +146,7 @@ class BatchSampler:
                 step_actions = distribution.env_actions(actions[t].reshape(-1, act_dim))
                 obs, reward, terminated, truncated, info = env.step(step_actions)
                 rewards[t] = np.where(alive, reward, 0.0).reshape(num_tasks, per_task)
-                if "success" in info:
-                    successes = np.zeros(shape, dtype=np.float32) if successes is None else successes
+                if successes is not None:
                     successes[t] = (alive & info["success"]).reshape(num_tasks, per_task)
                 alive &= ~(terminated | truncated)
                 steps = t + 1

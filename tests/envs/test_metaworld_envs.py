@@ -115,3 +115,10 @@ def test_missing_or_other_metaworld_is_one_line_with_the_install(monkeypatch: py
             MetaWorldEnv("reach")
         assert installed.INSTALL in str(raised.value)
         assert "\n" not in str(raised.value)
+
+
+def test_the_single_env_ends_at_metaworlds_horizon_under_a_longer_time_limit() -> None:
+    env = gym.make("rlmaml/MetaWorldML1-v0", max_episode_steps=600)
+    env.reset()
+    ends = [env.step(np.zeros(4, dtype=np.float32))[3] for _ in range(500)]
+    assert ends == [False] * 499 + [True]

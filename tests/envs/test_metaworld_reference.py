@@ -21,15 +21,15 @@ TOLERANCE = 1e-6
 @pytest.mark.parametrize("seed", [0, 7])
 def test_ml1_goals_are_metaworlds(family: str, seed: int) -> None:
     benchmark = ml1(family, seed)
-    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed), rand_vecs(benchmark.train_tasks))
-    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed + 1), rand_vecs(benchmark.test_tasks))
+    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed), rand_vecs(benchmark, family, benchmark.train_tasks))
+    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed + 1), rand_vecs(benchmark, family, benchmark.test_tasks))
 
 
 def compare_episode(family: str, num_envs: int, steps: int, scripted: bool) -> tuple[float, int]:
     """Step rlmaml's batched env and Meta-World's envs side by side on ML1 train tasks 0..num_envs-1;
     the largest difference of observation or reward, and how many steps succeeded."""
     benchmark = ml1(family, 0)
-    vecs = rand_vecs(benchmark.train_tasks)[:num_envs]
+    vecs = rand_vecs(benchmark, family, benchmark.train_tasks)[:num_envs]
     ours = MetaWorldVectorEnv(num_envs, family)
     ours.set_tasks([{"object": list(v[:3]), "goal": list(v[3:])} for v in vecs])
     observations, _ = ours.reset()
