@@ -16,7 +16,8 @@ from typing import Protocol, TypeAlias, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-TaskValue: TypeAlias = float | Sequence[float] | npt.NDArray[np.float64]
+# numbers, or a name where an env mixes kinds of task (Meta-World ML10's "family")
+TaskValue: TypeAlias = float | str | Sequence[float] | npt.NDArray[np.float64]
 Task: TypeAlias = Mapping[str, TaskValue]
 
 

@@ -23,8 +23,10 @@ from collections.abc import Callable
 import gymnasium as gym
 import numpy as np
 
+from rlmaml.envs.metaworld.families import family_named
+from rlmaml.envs.metaworld.physics import FRAME_SKIP
 from rlmaml.envs.metaworld.reference import ml1
-from rlmaml.envs.metaworld.sawyer import FRAME_SKIP, Sawyer
+from rlmaml.envs.metaworld.sawyer import SawyerBatch
 from rlmaml.envs.metaworld.vector_env import MetaWorldVectorEnv
 from rlmaml.envs.rollout_vector_env import default_threads
 
@@ -60,14 +62,13 @@ def time_vector_env(env: gym.vector.VectorEnv, steps: int) -> float:
 
 
 def physics_run(family: str, num_envs: int, threads: int, steps: int) -> Callable[[], float]:
-    env = MetaWorldVectorEnv(1, family)
-    sawyer: Sawyer = env.sawyer
-    batch = sawyer.new_batch(num_envs, threads)
-    mocap = sawyer.mocap
+    sawyer = SawyerBatch(family_named(family), num_envs, threads)
+    batch, mocap = sawyer.batch, sawyer.mocap
+    first = MetaWorldVectorEnv(1, family).tasks.rand_vecs[0][:1]
 
     def run() -> float:
         rng = np.random.default_rng(0)
-        batch.state[:] = sawyer.hand_reset.state
+        sawyer.reset(np.arange(num_envs), np.repeat(first, num_envs, axis=0))
         start = time.perf_counter()
         for _ in range(steps):
             actions = rng.uniform(-1.0, 1.0, size=(num_envs, 4))

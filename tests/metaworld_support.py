@@ -20,11 +20,19 @@ def ml1(family: str, seed: int) -> Any:
         pytest.skip(f"metaworld is not installed ({error}); {installed.INSTALL}")
 
 
+def ml10(seed: int) -> Any:
+    """Meta-World's ML10 benchmark; skip the test if metaworld is not installed."""
+    try:
+        return reference.ml10(seed)
+    except ImportError as error:
+        pytest.skip(f"metaworld is not installed ({error}); {installed.INSTALL}")
+
+
 def scripted_policy(family: str) -> Any:
     """Meta-World's scripted policy for the family (it reads the goal from the observation's last three numbers)."""
     policies = importlib.import_module("metaworld.policies")
-    name = {"reach": "SawyerReachV3Policy", "push": "SawyerPushV3Policy", "pick-place": "SawyerPickPlaceV3Policy"}
-    return getattr(policies, name[family])()
+    words = family.replace("insert", "insertion").split("-")
+    return getattr(policies, "Sawyer" + "".join(word.capitalize() for word in words) + "V3Policy")()
 
 
 def skip_without_metaworld() -> None:

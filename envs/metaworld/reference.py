@@ -33,12 +33,24 @@ def ml1(family: str, seed: int) -> Any:
     return import_metaworld().ML1(f"{family}-v3", seed=seed)
 
 
+def ml10(seed: int) -> Any:
+    """Meta-World's ML10 benchmark, as `metaworld.ML10(seed)`."""
+    return import_metaworld().ML10(seed=seed)
+
+
+def env_class(benchmark: Any, family: str) -> Any:
+    """The benchmark's env class of the family, from its train or its test classes."""
+    return {**benchmark.train_classes, **benchmark.test_classes}[f"{family}-v3"]
+
+
 def rand_vecs(benchmark: Any, family: str, tasks: list[Any]) -> np.ndarray:
-    """The rand_vec of each of the benchmark's tasks, as Meta-World's env reads it in set_task
-    (its tasks are pickles; rlmaml does not unpickle them itself)."""
-    env = benchmark.train_classes[f"{family}-v3"]()
+    """The rand_vec of each of the benchmark's tasks of the family, in order, as Meta-World's env
+    reads it in set_task (its tasks are pickles; rlmaml does not unpickle them itself)."""
+    env = env_class(benchmark, family)()
     vecs = []
     for task in tasks:
+        if task.env_name != f"{family}-v3":
+            continue
         env.set_task(task)
         vecs.append(np.array(env._last_rand_vec))
     env.close()
@@ -47,7 +59,7 @@ def rand_vecs(benchmark: Any, family: str, tasks: list[Any]) -> np.ndarray:
 
 def reference_env(benchmark: Any, family: str, index: int) -> Any:
     """Meta-World's env of the family on the benchmark's train task `index`, reset."""
-    env = benchmark.train_classes[f"{family}-v3"]()
+    env = env_class(benchmark, family)()
     env.set_task(benchmark.train_tasks[index])
     env.reset()
     return env

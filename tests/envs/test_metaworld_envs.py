@@ -12,8 +12,8 @@ import pytest
 from metaworld_support import ml1
 
 from rlmaml.envs.metaworld import installed
-from rlmaml.envs.metaworld.families import FAMILIES
-from rlmaml.envs.metaworld.goals import ML1Tasks
+from rlmaml.envs.metaworld.families import available
+from rlmaml.envs.metaworld.goals import SplitTasks
 from rlmaml.envs.metaworld.vector_env import MetaWorldEnv, MetaWorldVectorEnv
 
 
@@ -22,13 +22,13 @@ def needs_metaworld() -> None:
     ml1("reach", 0)  # skips, naming why, where metaworld is not installed
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("family", available())
 def test_no_train_goal_is_a_test_goal_and_seeds_repeat(family: str) -> None:
-    train, test = ML1Tasks(FAMILIES[family], "train"), ML1Tasks(FAMILIES[family], "test")
-    assert len(np.unique(train.rand_vecs, axis=0)) == 50
-    assert not {tuple(v) for v in train.rand_vecs} & {tuple(v) for v in test.rand_vecs}
-    assert np.array_equal(train.rand_vecs, ML1Tasks(FAMILIES[family], "train").rand_vecs)
-    assert not np.array_equal(train.rand_vecs, ML1Tasks(FAMILIES[family], "train", benchmark_seed=1).rand_vecs)
+    train, test = SplitTasks.ml1(family, "train").rand_vecs[0], SplitTasks.ml1(family, "test").rand_vecs[0]
+    assert len(np.unique(train, axis=0)) == 50
+    assert not {tuple(v) for v in train} & {tuple(v) for v in test}
+    assert np.array_equal(train, SplitTasks.ml1(family, "train").rand_vecs[0])
+    assert not np.array_equal(train, SplitTasks.ml1(family, "train", benchmark_seed=1).rand_vecs[0])
 
 
 def test_tasks_are_drawn_from_the_split_and_repeat_with_their_seed() -> None:
@@ -36,7 +36,7 @@ def test_tasks_are_drawn_from_the_split_and_repeat_with_their_seed() -> None:
     tasks = env.sample_tasks(30, seed=5)
     assert tasks == env.sample_tasks(30, seed=5)
     assert tasks != env.sample_tasks(30, seed=6)
-    goals = {tuple(v) for v in env._env.tasks.rand_vecs}
+    goals = {tuple(v) for v in env._env.tasks.rand_vecs[0]}
     assert all(tuple(task["object"]) + tuple(task["goal"]) in goals for task in tasks)
 
 

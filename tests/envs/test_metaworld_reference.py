@@ -6,23 +6,41 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from metaworld_support import ml1, scripted_policy
+from metaworld_support import ml1, ml10, scripted_policy
 
-from rlmaml.envs.metaworld.families import FAMILIES
-from rlmaml.envs.metaworld.goals import ml1_rand_vecs
+from rlmaml.envs.metaworld.families import ML10_TEST, ML10_TRAIN, available, family_named
+from rlmaml.envs.metaworld.goals import SplitTasks, ml1_rand_vecs
 from rlmaml.envs.metaworld.reference import rand_vecs, reference_env
 from rlmaml.envs.metaworld.vector_env import MetaWorldEnv, MetaWorldVectorEnv
 
-FAMILY_NAMES = sorted(FAMILIES)
+FAMILY_NAMES = available()
 TOLERANCE = 1e-6
+SCRIPTED_STEPS = {"reach": 150, "push": 150, "pick-place": 150}  # enough for Meta-World's policy to succeed
 
 
 @pytest.mark.parametrize("family", FAMILY_NAMES)
 @pytest.mark.parametrize("seed", [0, 7])
 def test_ml1_goals_are_metaworlds(family: str, seed: int) -> None:
     benchmark = ml1(family, seed)
-    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed), rand_vecs(benchmark, family, benchmark.train_tasks))
-    assert np.array_equal(ml1_rand_vecs(FAMILIES[family], seed + 1), rand_vecs(benchmark, family, benchmark.test_tasks))
+    assert np.array_equal(
+        ml1_rand_vecs(family_named(family), seed), rand_vecs(benchmark, family, benchmark.train_tasks)
+    )
+    assert np.array_equal(
+        ml1_rand_vecs(family_named(family), seed + 1), rand_vecs(benchmark, family, benchmark.test_tasks)
+    )
+
+
+@pytest.mark.skipif(not set(ML10_TRAIN + ML10_TEST) <= set(FAMILY_NAMES), reason="not every ML10 family is ported")
+def test_ml10_goals_are_metaworlds() -> None:
+    benchmark = ml10(3)
+    for split, names, tasks in (
+        ("train", ML10_TRAIN, benchmark.train_tasks),
+        ("test", ML10_TEST, benchmark.test_tasks),
+    ):
+        ours = SplitTasks.ml10(split, benchmark_seed=3)
+        assert [family.name for family in ours.families] == list(names)
+        for family, vecs in zip(names, ours.rand_vecs, strict=True):
+            assert np.array_equal(vecs, rand_vecs(benchmark, family, tasks)), (split, family)
 
 
 def compare_episode(family: str, num_envs: int, steps: int, scripted: bool) -> tuple[float, int]:
@@ -31,7 +49,7 @@ def compare_episode(family: str, num_envs: int, steps: int, scripted: bool) -> t
     benchmark = ml1(family, 0)
     vecs = rand_vecs(benchmark, family, benchmark.train_tasks)[:num_envs]
     ours = MetaWorldVectorEnv(num_envs, family)
-    ours.set_tasks([{"object": list(v[:3]), "goal": list(v[3:])} for v in vecs])
+    ours.set_tasks([ours.tasks.task(family_named(family), v) for v in vecs])
     observations, _ = ours.reset()
     theirs = [reference_env(benchmark, family, i) for i in range(num_envs)]
     reference = np.stack([env._get_obs() for env in theirs])
@@ -63,7 +81,7 @@ def test_random_actions_step_as_metaworld(family: str) -> None:
 
 @pytest.mark.parametrize("family", FAMILY_NAMES)
 def test_scripted_successes_match_metaworld(family: str) -> None:
-    worst, successes = compare_episode(family, num_envs=2, steps=150, scripted=True)
+    worst, successes = compare_episode(family, num_envs=2, steps=SCRIPTED_STEPS.get(family, 300), scripted=True)
     assert worst < TOLERANCE
     assert successes > 0  # the comparison saw success as well as failure
 
