@@ -12,7 +12,13 @@ __all__ = ["Task", "TaskEnv", "TaskVectorEnv"]
 
 
 def _register(
-    name: str, module: str, env_class: str, vector_class: str, max_episode_steps: int, check_env: bool = True
+    name: str,
+    module: str,
+    env_class: str,
+    vector_class: str,
+    max_episode_steps: int,
+    check_env: bool = True,
+    kwargs: dict[str, str] | None = None,
 ) -> None:
     env_id = f"rlmaml/{name}"
     if env_id in registry:
@@ -23,6 +29,7 @@ def _register(
         vector_entry_point=f"rlmaml.envs.{module}:{vector_class}",
         max_episode_steps=max_episode_steps,
         disable_env_checker=not check_env,
+        kwargs=kwargs or {},
     )
 
 
@@ -44,3 +51,7 @@ _register("TabularMDP-v0", "tabular_mdp", "TabularMDPEnv", "TabularMDPVectorEnv"
 # Meta-World's ML1 families (env_kwargs family: reach, push or pick-place); its models come from metaworld.
 # Gymnasium's checker would warn at every make that the hidden goal's bounds are [0, 0], as Meta-World has them.
 _register("MetaWorldML1-v0", "metaworld.vector_env", "MetaWorldEnv", "MetaWorldVectorEnv", 500, check_env=False)
+# ML10: its ten train families' goals (env_kwargs split: train) or its five test families' (split: test)
+_register(
+    "MetaWorldML10-v0", "metaworld.vector_env", "MetaWorldEnv", "MetaWorldVectorEnv", 500, False, {"benchmark": "ML10"}
+)

@@ -88,10 +88,13 @@ class SplitTasks:
         return [self.at(int(i)) for i in make_rng(seed).integers(0, len(self), size=n)]
 
     def all(self) -> list[Task]:
-        """Every task of the split, family by family, in Meta-World's order."""
-        return [self.at(i) for i in range(len(self))]
+        """Every task of the split, each family's goals in Meta-World's order, interleaved: goal i of
+        every family before goal i + 1 of any (so the first n tasks cover the families evenly)."""
+        count = len(self.families)
+        return [self.at((i % count) * GOALS_PER_SPLIT + i // count) for i in range(len(self))]
 
     def at(self, index: int) -> Task:
+        """Task `index` counting family by family: goal index % 50 of family index // 50."""
         family = index // GOALS_PER_SPLIT
         return self.task(self.families[family], self.rand_vecs[family][index % GOALS_PER_SPLIT])
 

@@ -56,7 +56,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
 
         choose_headless_backend()  # before MuJoCo is imported
     from rlmaml.envs.protocol import Task
-    from rlmaml.rl.evaluation import adapt_and_measure, with_episodes
+    from rlmaml.rl.evaluation import adapt_and_measure, success_by_family, with_episodes
     from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
     from rlmaml.rl.tasks import check_task, moves_in_plane, on_split, parse_task, split_tasks, task_parameters
     from rlmaml.runs.memory import check_adaptation
@@ -84,6 +84,9 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         f"{args.lr_schedule} step sizes, policy after {metadata.get('iterations_done', '?')} meta-iterations"
     )
     print_returns(result.returns, result.successes)
+    by_family = success_by_family(result.tasks, result.episodes)
+    for family, rates in by_family.items():
+        print(f"  {family}: success {' / '.join(format(rate, '.1%') for rate in rates)} after 0..{args.steps} steps")
     if args.json:
         report = {
             "env": config.env,
@@ -94,6 +97,8 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         }
         if result.successes is not None:
             report |= {"split": config.env_kwargs.get("split", "train"), "successes": returns_json(result.successes)}
+        if by_family:
+            report["successes_by_family"] = by_family
         write_json(args.json, report)
     if args.plot:
         from rlmaml.rl.plots import plot_navigation

@@ -40,6 +40,24 @@ def success_rates(per_step: Sequence[Episodes]) -> list[StepStatistic] | None:
     return rates
 
 
+def success_by_family(tasks: Sequence[Task], per_step: Sequence[Episodes]) -> dict[str, list[float]]:
+    """Each family's success rate after each step, for tasks that name their family (Meta-World's
+    ML10, whose evaluation reports each test family's rate); {} for other tasks."""
+    families = [task.get("family") for task in tasks]
+    if not all(isinstance(name, str) for name in families):
+        return {}
+    rates: dict[str, list[float]] = {}
+    for episodes in per_step:
+        successes = episodes.episode_successes()
+        if successes is None:
+            return {}
+        per_task = successes.numpy().mean(axis=1)
+        for name in dict.fromkeys(families):
+            chosen = [i for i, family in enumerate(families) if family == name]
+            rates.setdefault(str(name), []).append(float(per_task[chosen].mean()))
+    return rates
+
+
 # The original MAML evaluation (maml_rl's test_maml_point.py, test_maml_cheetah.py, ...) sampled
 # 4000 env steps for every adaptation step: 40 episodes at 2D navigation's horizon of 100 (twice
 # its training batch of 20), 20 at the locomotion tasks' 200; and never less than the training

@@ -12,7 +12,7 @@ import pytest
 from metaworld_support import ml1
 
 from rlmaml.envs.metaworld import installed
-from rlmaml.envs.metaworld.families import available
+from rlmaml.envs.metaworld.families import ML10_TEST, ML10_TRAIN, available
 from rlmaml.envs.metaworld.goals import SplitTasks
 from rlmaml.envs.metaworld.vector_env import MetaWorldEnv, MetaWorldVectorEnv
 
@@ -69,7 +69,8 @@ def test_a_task_persists_across_resets_and_moves_the_object() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"family": "door-open"}, "family must be one of reach, push, pick-place"),
+        ({"family": "door-opener"}, "family must be one of reach, push, pick-place"),
+        ({"benchmark": "ML45"}, "benchmark must be one of ML1, ML10"),
         ({"split": "validation"}, "split must be one of train, test"),
         ({"benchmark_seed": -1}, "benchmark_seed must be in"),
         ({"benchmark_seed": 1.5}, "benchmark_seed must be an integer"),
@@ -122,3 +123,48 @@ def test_the_single_env_ends_at_metaworlds_horizon_under_a_longer_time_limit() -
     env.reset()
     ends = [env.step(np.zeros(4, dtype=np.float32))[3] for _ in range(500)]
     assert ends == [False] * 499 + [True]
+
+
+ML10_PORTED = pytest.mark.skipif(
+    not set(ML10_TRAIN + ML10_TEST) <= set(available()), reason="not every ML10 family is ported"
+)
+
+
+@ML10_PORTED
+def test_ml10_tasks_carry_their_family_and_mix_in_one_batch() -> None:
+    env = MetaWorldVectorEnv(5, benchmark="ML10", split="test", max_episode_steps=4)
+    first = env.tasks.all()[:5]
+    assert [task["family"] for task in first] == list(ML10_TEST)  # goal 0 of every family first
+    sampled = env.sample_tasks(200, seed=0)
+    assert {task["family"] for task in sampled} == set(ML10_TEST)
+    assert sampled == env.sample_tasks(200, seed=0)
+    env.set_tasks(first)
+    assert env.get_tasks() == first
+    observations, _ = env.reset()
+    for _ in range(4):
+        observations, rewards, terminated, truncated, info = env.step(np.zeros((5, 4), dtype=np.float32))
+        assert np.isfinite(observations).all()
+        assert np.isfinite(rewards).all()
+        assert not info["nonfinite"].any()
+    assert truncated.all()
+    assert not terminated.any()
+    assert len(env.tasks.all()) == 250
+    assert len(MetaWorldVectorEnv(1, benchmark="ML10").tasks.all()) == 500
+
+
+@ML10_PORTED
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        (
+            {"family": "reach", "object": [0.0, 0.6, 0.02], "goal": [0.0, 0.85, 0.1]},
+            "'family' must be one of drawer-open",
+        ),
+        ({"object": [0.0, 0.6, 0.02]}, "'family' must be one of"),
+        ({"family": "lever-pull", "goal": [0.0, 0.85, 0.1]}, "a lever-pull task has the fields 'family'"),
+    ],
+)
+def test_bad_ml10_tasks_are_named(task: dict, message: str) -> None:
+    env = MetaWorldEnv(benchmark="ML10", split="test")
+    with pytest.raises(ValueError, match=message):
+        env.set_task(task)

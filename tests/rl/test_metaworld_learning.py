@@ -45,3 +45,26 @@ def test_a_split_is_refused_for_envs_without_one(tmp_path, capsys: pytest.Captur
     assert main(["train", "navigation2d", "--out", str(out), "--quiet", "--set", *tiny]) == 0
     assert main(["adapt", str(out), "--split", "test", "--num-tasks", "2", "--steps", "1"]) == 2
     assert "a split of goals is Meta-World's" in capsys.readouterr().err
+
+
+def test_ml10_trains_and_reports_each_test_familys_success(tmp_path, capsys: pytest.CaptureFixture[str]):
+    """One tiny ML10 iteration, then `adapt --split test`: the first 5 test tasks are one goal
+    of each test family, and the report gives each family's success rate per step."""
+    skip_without_metaworld()
+    from rlmaml.envs.metaworld.families import ML10_TEST, ML10_TRAIN, available
+
+    if not set(ML10_TRAIN + ML10_TEST) <= set(available()):
+        pytest.skip("not every ML10 family is ported")
+    out = tmp_path / "ml10"
+    tiny = ["iterations=1", "meta_batch_size=4", "fast_batch_size=2", "horizon=20", "hidden_sizes=[8]", "cg_iters=2"]
+    assert main(["train", "ml10", "--out", str(out), "--quiet", "--set", *tiny]) == 0
+    report = tmp_path / "ml10-test.json"
+    args = ["adapt", str(out), "--split", "test", "--num-tasks", "5", "--steps", "1", "--json", str(report)]
+    assert main(args) == 0
+    assert "drawer-open: success" in capsys.readouterr().out
+    by_family = json.loads(report.read_text())["successes_by_family"]
+    assert list(by_family) == list(ML10_TEST)
+    assert all(len(rates) == 2 for rates in by_family.values())
+    bad = ["adapt", str(out), "--task", "family=lever-pull", "lever=0,0.7,0", "--steps", "1"]
+    assert main(bad) == 2
+    assert "'family' must be one of reach, push" in capsys.readouterr().err  # train families: the run's split
