@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..physics import Physics, Scratch
-from ..rewards import distance, hamacher_product, tolerance
+from ..rewards import hamacher_product, tolerance
 from .base import TARGET_RADIUS, Episode, TaskFamily, no_quaternion, padded
+from .caging import reach_term
 
 SLIDE = np.array([0.2, 0.0, 0.0])  # the target: the window's start moved this far along x
 HANDLE_RADIUS = 0.02
@@ -45,6 +46,5 @@ class WindowOpen(TaskFamily):
         to_target = np.abs(handle[:, 0] - target[:, 0])
         in_place_margin = np.abs(np.abs(episode["obj_init"][:, 0] - target[:, 0]) - TARGET_RADIUS)
         in_place = tolerance(to_target, 0.0, TARGET_RADIUS, margin=in_place_margin)
-        reach_margin = np.abs(distance(episode["handle_init"], episode["init_tcp"]) - HANDLE_RADIUS)
-        reach = tolerance(distance(handle, now.tcp), 0.0, HANDLE_RADIUS, margin=reach_margin)
+        reach = reach_term(now, handle, episode["handle_init"], episode["init_tcp"], HANDLE_RADIUS)
         return 10 * hamacher_product(reach, in_place), to_target <= TARGET_RADIUS
