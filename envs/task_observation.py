@@ -18,7 +18,15 @@ from .tasks import make_rng
 
 
 def task_vector(task: Task) -> np.ndarray:
-    """The task's numbers in the order of its sorted field names: {"goal": [1, 2]} -> [1., 2.]."""
+    """The task's numbers in the order of its sorted field names: {"goal": [1, 2]} -> [1., 2.].
+    ValueError for a task that names its kind (ML10's "family"): its kinds have different
+    fields, so no observation of one size shows them all."""
+    named = [field for field in sorted(task) if isinstance(task[field], str)]
+    if named:
+        raise ValueError(
+            f"observe_task appends a task's numbers, and these tasks name their {named[0]} (fields differ "
+            "between them): set observe_task: false"
+        )
     return np.concatenate([np.asarray(task[field], dtype=np.float64).reshape(-1) for field in sorted(task)])
 
 

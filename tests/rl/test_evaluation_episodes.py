@@ -46,7 +46,7 @@ def test_paper_episodes_are_4000_env_steps_per_step_or_the_training_batch() -> N
     assert paper_episodes(rl_config("navigation2d")) == 40  # twice its training batch of 20
     for name in rl_configs():
         config = rl_config(name)
-        if config.env == "rlmaml/MetaWorldML1-v0":  # Meta-World's protocol: 10 adaptation episodes of 500 steps
+        if config.env.startswith("rlmaml/MetaWorldML"):  # Meta-World's protocol: 10 adaptation episodes of 500 steps
             assert paper_episodes(config) == config.fast_batch_size == 10, name
         elif config.env != "rlmaml/Navigation2D-v0":  # the locomotion configs sample at least 4000 steps a step
             assert config.horizon == 200, name
@@ -123,7 +123,7 @@ def test_zoo_protocol_records_episodes_only_where_they_differ() -> None:
     )
     for name in rl_configs():
         entry = Entry(Path(f"zoo/{name}"), name, typed_config(load_config(name)), 0, None)
-        if name.startswith("ml1-"):  # Meta-World's protocol: one step on each of the 50 test goals
+        if name.startswith(("ml1-", "ml10")):  # Meta-World's protocol: one step on each of the 50 test goals
             assert protocol_for(entry) == {
                 "num_tasks": 50,
                 "steps": 1,
