@@ -2,6 +2,10 @@
 
     python scripts/bench_meta_iteration.py                       # navigation2d, paper config
     python scripts/bench_meta_iteration.py halfcheetah-vel --iterations 5
+    python scripts/bench_meta_iteration.py ant-dir --weights zoo/ant-dir   # a trained policy
+
+A trained policy costs more than a fresh one where episodes end early (the Ant falls less
+as it learns): `--weights RUN_DIR` starts from the run's newest checkpoint to measure that.
 
 Prints every iteration, then medians over the measured ones (the first is a warm-up and
 is not counted) and the process's peak resident memory. With TRPO, the meta-update is split
@@ -15,14 +19,17 @@ import argparse
 import resource
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
 from rlmaml.cli.options import count
 from rlmaml.core.allocator import keep_freed_memory
+from rlmaml.errors import UserError
 from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.experiment import RLExperiment
 from rlmaml.rl.outer_trpo import TRPO
+from rlmaml.runs.checkpoint import latest_checkpoint, load_checkpoint
 
 REFERENCE_SECONDS = {"navigation2d": 19.0}  # issue 2: best-known PyTorch MAML-RL, 2 cores, median of 60
 
@@ -32,11 +39,14 @@ def main() -> None:
     parser.add_argument("config", nargs="?", default="navigation2d")
     parser.add_argument("--iterations", type=count(1), default=10, help="measured iterations (after one warm-up)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--weights", type=Path, metavar="RUN_DIR", help="start from this run's newest checkpoint")
     args = parser.parse_args()
     keep_freed_memory()  # as the rlmaml command does
 
     config = load_rl_config(args.config, args.set)
     experiment = RLExperiment(config)
+    if args.weights is not None:
+        start_from(experiment, args.weights, parser)
     print(
         f"{args.config}: {config.meta_batch_size} tasks x {config.fast_batch_size} episodes x "
         f"{config.horizon} steps, {config.num_steps} inner step(s), first_order={config.first_order}, "
@@ -75,6 +85,19 @@ def main() -> None:
             f"reference implementation (issue 2's figure, not run here): {ref:.1f}s, "
             f"{ref / medians['total']:.1f}x the speed"
         )
+
+
+def start_from(experiment: RLExperiment, run_dir: Path, parser: argparse.ArgumentParser) -> None:
+    """Load the run's newest checkpoint into the experiment (the policy and the outer state)."""
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        parser.error(f"--weights {run_dir}: no checkpoint there; give a run directory such as zoo/ant-dir")
+    try:
+        tensors, metadata = load_checkpoint(checkpoint)
+        experiment.restore(tensors, metadata["state"])
+    except UserError as error:
+        parser.error(f"--weights {run_dir}: {error}")
+    print(f"weights from {checkpoint} (iteration {metadata['iterations_done']})")
 
 
 if __name__ == "__main__":
