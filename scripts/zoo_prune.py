@@ -1,6 +1,7 @@
 """Delete the weights of a zoo entry's older checkpoints once evaluation.json holds their
-results: every checkpoint but the newest (which `--resume` and `rlmaml adapt` need) that has
-been evaluated; and keep every tenth row of a progress.csv longer than 10,000 rows.
+results: every evaluated checkpoint but the newest (which `--resume` needs) and the newest
+evaluated (which the README's command adapts); and keep every tenth row of a progress.csv
+longer than 10,000 rows.
 Refuses (exit 2) while a training process holds the entry's lock.
 
     python scripts/zoo_prune.py zoo/ant-dir

@@ -192,7 +192,8 @@ def lock_holder(path: Path) -> str | None:
 
 
 def prune(path: Path) -> tuple[list[int], list[int]]:
-    """Delete the weights of every checkpoint but the newest that evaluation.json holds;
+    """Delete the weights of the checkpoints that evaluation.json holds, but the newest on disk
+    (what --resume reads) and the newest evaluated (the one the README's command adapts);
     (deleted, kept because not yet evaluated). The JSON goes first: a checkpoint without
     its JSON is incomplete to every reader, never half-read."""
     holder = lock_holder(path)
@@ -203,7 +204,8 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
         raise UserError(f"{path} has no {EVALUATION_FILE}: evaluate it first (python scripts/zoo_evaluate.py {path})")
     on_disk = checkpoints_on_disk(path)
     older = on_disk[:-1]
-    deleted = [n for n in older if n in evaluated(entry)]
+    done = evaluated(entry)
+    deleted = [n for n in older if n in done and n != max(done)]
     for n in deleted:
         stem = Path(path) / CHECKPOINT_DIR / f"{n:06d}"
         stem.with_suffix(".json").unlink()

@@ -113,7 +113,7 @@ def checkpoints(entry: Path) -> list[str]:
     return sorted(p.name for p in (entry / "checkpoints").iterdir())
 
 
-def test_prune_keeps_the_newest_and_unevaluated_and_resume_continues(zoo: Path, capsys) -> None:
+def test_prune_keeps_the_newest_the_newest_evaluated_and_unevaluated_and_resume_continues(zoo: Path, capsys) -> None:
     evaluate, prune = script("zoo_evaluate"), script("zoo_prune")
     nav, sinusoid = zoo / "navigation2d", zoo / "sinusoid"
     assert prune.main([str(nav)]) == 2  # nothing evaluated yet
@@ -137,6 +137,9 @@ def test_prune_keeps_the_newest_and_unevaluated_and_resume_continues(zoo: Path, 
     resume = ["train", "navigation2d", "--out", str(nav), "--resume", "--quiet", "--set", *TINY["navigation2d"]]
     assert main([*resume, "iterations=3"]) == 0
     assert "000003.json" in checkpoints(nav)
+    # the newest evaluated checkpoint stays beside the newest: the recorded command adapts it
+    assert prune.main([str(nav)]) == 0
+    assert checkpoints(nav) == ["000002.json", "000002.safetensors", "000003.json", "000003.safetensors"]
 
 
 def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
@@ -195,12 +198,17 @@ def real_entries() -> list[Path]:
 
 @pytest.mark.parametrize("entry", real_entries(), ids=lambda p: p.name)
 def test_shipped_entry_loads_and_adapts(entry: Path) -> None:
-    """What CI proves of every committed entry: its weights load and adapt (read only)."""
+    """What CI proves of every committed entry: its weights load and adapt (read only), those
+    of the checkpoint its README row was evaluated at (the row's command adapts it) or else
+    the newest."""
     config = read_run_config(entry)
+    chosen = []
+    if (entry / "evaluation.json").is_file():
+        chosen = ["--checkpoint", str(max(r["iterations"] for r in evaluation(entry)["checkpoints"]))]
     if "mode" not in config:
-        assert main(["adapt", str(entry), "--num-tasks", "2", "--steps", "1"]) == 0
+        assert main(["adapt", str(entry), "--num-tasks", "2", "--steps", "1", *chosen]) == 0
         return
-    args = ["evaluate", str(entry), "--num-tasks", "5"]
+    args = ["evaluate", str(entry), "--num-tasks", "5", *chosen]
     shared = REPO.parent / "shared/data/omniglot"
     if config["mode"] == "classification" and not Path(config["data_dir"]).exists() and shared.exists():
         args += ["--data-dir", str(shared)]
