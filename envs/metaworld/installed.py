@@ -39,6 +39,10 @@ def assets_dir() -> Path:
         raise gym.error.DependencyNotInstalled(
             f"Meta-World families are checked against metaworld {SUPPORTED_VERSION}, found {version}: {INSTALL}"
         )
+    if importlib.util.find_spec("scipy") is None:
+        raise gym.error.DependencyNotInstalled(
+            "Meta-World families need scipy (for its quaternions): pip install scipy"
+        )
     return Path(spec.origin).parent / "assets"
 
 

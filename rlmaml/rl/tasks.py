@@ -70,7 +70,7 @@ def takes_split(config: RLConfig) -> bool:
 
 def split_tasks(config: RLConfig) -> list[Task]:
     """Every goal of the config's Meta-World split (its env_kwargs say which), as tasks; [] for other envs."""
-    from rlmaml.envs.metaworld.vector_env import MetaWorldEnv  # loaded only for Meta-World configs
+    from rlmaml.envs.metaworld.vector_env import MetaWorldEnv  # imports scipy, which only Meta-World needs
 
     env = make_env(config)
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..physics import Physics, Scratch
 
@@ -75,6 +74,8 @@ def padded(*parts: np.ndarray) -> np.ndarray:
 
 def quaternions(matrices: np.ndarray) -> np.ndarray:
     """scipy's quaternions (x, y, z, w) of row-major rotation matrices (N, 9), as Meta-World takes them."""
+    from scipy.spatial.transform import Rotation  # only Meta-World needs scipy; assets_dir checked it is there
+
     result: np.ndarray = Rotation.from_matrix(matrices.reshape(-1, 3, 3)).as_quat()
     return result
 
