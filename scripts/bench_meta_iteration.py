@@ -29,7 +29,7 @@ from rlmaml.errors import UserError
 from rlmaml.rl.api import load_rl_config
 from rlmaml.rl.experiment import RLExperiment
 from rlmaml.rl.outer_trpo import TRPO
-from rlmaml.runs.checkpoint import latest_checkpoint, load_checkpoint
+from rlmaml.runs.run_dir import load_latest_checkpoint
 
 # pytorch-maml-rl's seconds per iteration on the same paper configs (all tasks in its curvature),
 # measured side by side on a 2-core machine of this kind (issue 18), with OMP_NUM_THREADS=1, its
@@ -93,11 +93,8 @@ def main() -> None:
 
 def start_from(experiment: RLExperiment, run_dir: Path, parser: argparse.ArgumentParser) -> None:
     """Load the run's newest checkpoint into the experiment (the policy and the outer state)."""
-    checkpoint = latest_checkpoint(run_dir)
-    if checkpoint is None:
-        parser.error(f"--weights {run_dir}: no checkpoint there; give a run directory such as zoo/ant-dir")
     try:
-        tensors, metadata = load_checkpoint(checkpoint)
+        checkpoint, tensors, metadata = load_latest_checkpoint(run_dir)
         experiment.restore(tensors, metadata["state"])
     except UserError as error:
         parser.error(f"--weights {run_dir}: {error}")

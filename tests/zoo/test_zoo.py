@@ -19,7 +19,8 @@ import pytest
 from rlmaml.cli import main
 from rlmaml.runs.config import packaged_configs
 from rlmaml.runs.run_dir import read_run_config
-from rlmaml.zoo.entries import config_name
+from rlmaml.zoo.entries import config_name, read_entry
+from rlmaml.zoo.evaluation import evaluated
 from rlmaml.zoo.reference import PAPER
 from rlmaml.zoo.table import CHECKS, END, START
 
@@ -202,9 +203,8 @@ def test_shipped_entry_loads_and_adapts(entry: Path) -> None:
     of the checkpoint its README row was evaluated at (the row's command adapts it) or else
     the newest."""
     config = read_run_config(entry)
-    chosen = []
-    if (entry / "evaluation.json").is_file():
-        chosen = ["--checkpoint", str(max(r["iterations"] for r in evaluation(entry)["checkpoints"]))]
+    done = evaluated(read_entry(entry))
+    chosen = ["--checkpoint", str(max(done))] if done else []
     if "mode" not in config:
         assert main(["adapt", str(entry), "--num-tasks", "2", "--steps", "1", *chosen]) == 0
         return
