@@ -58,15 +58,15 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     from rlmaml.envs.protocol import Task
     from rlmaml.rl.evaluation import adapt_and_measure, success_by_family, with_episodes
     from rlmaml.rl.policy_io import load_trained_policy, read_rl_run_config
-    from rlmaml.rl.tasks import check_task, moves_in_plane, on_split, parse_task, split_tasks, task_parameters
+    from rlmaml.rl.tasks import check_task, evaluation_tasks, moves_in_plane, on_split, parse_task, task_parameters
     from rlmaml.runs.memory import check_adaptation
 
     run_config = on_split(with_episodes(read_rl_run_config(Path(args.run_dir)), args.episodes), args.split)
-    tasks: list[Task] | int = args.num_tasks or 40
-    if args.task:
-        tasks = [check_task(run_config, parse_task(args.task))]
-    elif args.split:
-        tasks = split_tasks(run_config)[: args.num_tasks]
+    tasks: list[Task] | int = (
+        [check_task(run_config, parse_task(args.task))]
+        if args.task
+        else evaluation_tasks(run_config, args.num_tasks, args.split)
+    )
     check_adaptation(run_config, tasks if isinstance(tasks, int) else len(tasks), args.steps)
     config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     config = on_split(with_episodes(config, args.episodes), args.split)

@@ -3,14 +3,17 @@ and episode seeds, as a table of return per gradient step and a figure like the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from torch import nn
 
 from rlmaml.core.statistics import StepStatistic
+from rlmaml.envs.protocol import Task
 from rlmaml.errors import UserError
 from rlmaml.rl.baselines import load_policies, method_config, read_baselines
-from rlmaml.rl.evaluation import adapt_and_measure
+from rlmaml.rl.evaluation import adapt_and_measure, success_by_family
 from rlmaml.runs.config_types import RLConfig
 
 # Keys that must agree between a MAML run and its baselines for the comparison to be fair.
@@ -39,31 +42,45 @@ def methods_to_compare(
     return methods
 
 
+@dataclass
+class Measured:
+    """What one method reached after each step: the returns, and for envs that report success
+    (Meta-World's) the success rates, overall and per family where tasks name one (ML10)."""
+
+    returns: list[StepStatistic]
+    successes: list[StepStatistic] | None
+    successes_by_family: dict[str, list[float]]
+
+
 def compare(
     methods: dict[str, tuple[RLConfig, nn.Module]],
-    num_tasks: int,
+    tasks: Sequence[Task] | int,
     steps: int,
     seed: int,
     schedule: str,
     adapt_oracle: bool = False,
     episodes: int | None = None,
-) -> dict[str, list[StepStatistic]]:
-    """Returns per step for each method, `episodes` per task and step (default each method's
-    fast_batch_size). The oracle observes its task, so by default it is measured without
-    adaptation, as in the paper (one number: the level to reach)."""
+) -> dict[str, Measured]:
+    """Each method adapted to the same tasks (or that many new ones), `episodes` per task and
+    step (default each method's fast_batch_size). The oracle observes its task, so by default it
+    is measured without adaptation, as in the paper (one number: the level to reach)."""
     results = {}
     for label, (config, policy) in methods.items():
         method_steps = steps if adapt_oracle or not config.observe_task else 0
-        results[label] = adapt_and_measure(config, policy, num_tasks, method_steps, seed, schedule, episodes).returns
+        result = adapt_and_measure(config, policy, tasks, method_steps, seed, schedule, episodes)
+        by_family = success_by_family(result.tasks, result.episodes)
+        results[label] = Measured(result.returns, result.successes, by_family)
     return results
 
 
-def format_table(results: dict[str, list[StepStatistic]]) -> str:
-    """Method x step; a method measured at fewer steps (the oracle) shows '-' for the rest."""
-    steps = max(len(returns) for returns in results.values())
+def format_table(results: dict[str, list[StepStatistic]], percent: bool = False) -> str:
+    """Method x step of means ± 95 % CI (as percentages if `percent`); a method measured at
+    fewer steps (the oracle) shows '-' for the rest."""
+    steps = max(len(values) for values in results.values())
     width = max(len(label) for label in results)
+    form = ".1%" if percent else ".1f"
     lines = [f"{'method':<{width}}" + "".join(f"  {f'step {k}':>17}" for k in range(steps))]
-    for label, returns in results.items():
-        cells = [f"{r.mean:.1f} ± {r.ci95:.1f}" for r in returns] + ["-"] * (steps - len(returns))
+    for label, values in results.items():
+        cells = [f"{v.mean:{form}} ± {v.ci95:{form}}" for v in values] + ["-"] * (steps - len(values))
         lines.append(f"{label:<{width}}" + "".join(f"  {cell:>17}" for cell in cells))
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,6 +11,9 @@ import numpy as np
 from rlmaml.core.statistics import StepStatistic
 from rlmaml.rl.evaluation import AdaptationResult
 from rlmaml.runs.plots import save_figure  # importing it selects the Agg backend
+
+if TYPE_CHECKING:  # rlmaml.rl.compare imports Stable-Baselines3, which navigation plots do not need
+    from rlmaml.rl.compare import Measured
 
 
 def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) -> None:
@@ -41,16 +44,32 @@ def plot_navigation(result: AdaptationResult, path: Path, max_tasks: int = 4) ->
     save_figure(fig, path, dpi=110)
 
 
-def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_tasks: int, path: Path) -> None:
-    """Mean return against the number of gradient steps, with 95 % CI bands. A method
-    measured before adaptation only (the oracle) is drawn as a dashed level across the axis."""
-    figure, axes = plt.subplots(figsize=(7.8, 4.2))
-    all_steps = list(range(max(len(returns) for returns in results.values())))
-    for label, returns in results.items():
-        level = len(returns) == 1 and len(all_steps) > 1
-        steps = all_steps if level else [r.step for r in returns]
-        means = [returns[0].mean] * len(steps) if level else [r.mean for r in returns]
-        ci = [returns[0].ci95] * len(steps) if level else [r.ci95 for r in returns]
+def plot_comparison(results: dict[str, Measured], env_id: str, num_tasks: int, path: Path) -> None:
+    """Mean return against the number of gradient steps, with 95 % CI bands, and beside it the
+    success rate for envs that report one (Meta-World's)."""
+    successes = {label: m.successes for label, m in results.items() if m.successes is not None}
+    panels = [({label: m.returns for label, m in results.items()}, "average return per episode")]
+    if successes:
+        panels.append((successes, "success rate"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.9 + 3.9 * len(panels), 4.2), squeeze=False)
+    for ax, (values, ylabel) in zip(axes[0], panels, strict=True):
+        draw_methods(ax, values)
+        ax.set_ylabel(ylabel)
+    figure.suptitle(f"{env_id}: {num_tasks} tasks (bands: 95 % CI over tasks)", fontsize=10)
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
+    figure.tight_layout()
+    save_figure(figure, path, dpi=120)
+
+
+def draw_methods(axes: Any, results: dict[str, list[StepStatistic]]) -> None:
+    """One line per method against the gradient steps. A method measured before adaptation
+    only (the oracle) is drawn as a dashed level across the axis."""
+    all_steps = list(range(max(len(values) for values in results.values())))
+    for label, values in results.items():
+        level = len(values) == 1 and len(all_steps) > 1
+        steps = all_steps if level else [v.step for v in values]
+        means = [values[0].mean] * len(steps) if level else [v.mean for v in values]
+        ci = [values[0].ci95] * len(steps) if level else [v.ci95 for v in values]
         style: dict[str, Any] = {"linestyle": "--"} if level else {"marker": "o"}
         line = axes.plot(steps, means, label=label + (" (not adapted)" if level else ""), **style)[0]
         axes.fill_between(
@@ -61,10 +80,5 @@ def plot_comparison(results: dict[str, list[StepStatistic]], env_id: str, num_ta
             alpha=0.2,
         )
     axes.set_xlabel("number of gradient steps")
-    axes.set_ylabel("average return per episode")
     axes.set_xticks(all_steps)
-    axes.set_title(f"{env_id}: {num_tasks} new tasks (bands: 95 % CI over tasks)", fontsize=10)
-    axes.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    save_figure(figure, path, dpi=120)

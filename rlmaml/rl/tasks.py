@@ -79,6 +79,14 @@ def split_tasks(config: RLConfig) -> list[Task]:
         env.close()
 
 
+def evaluation_tasks(config: RLConfig, num_tasks: int | None, split: str | None) -> list[Task] | int:
+    """What an evaluation adapts to: with a Meta-World `split` (already in `config`), its goals in
+    Meta-World's order (the first `num_tasks`); otherwise `num_tasks` new tasks (default 40)."""
+    if split is None:
+        return num_tasks or 40
+    return split_tasks(config)[:num_tasks]
+
+
 def reports_success(env: gym.Env[Any, Any]) -> bool:
     """Whether the env's steps say if the task succeeded (info["success"]), as Meta-World's do."""
     return bool(getattr(env.unwrapped, "reports_success", False))

@@ -68,3 +68,27 @@ def test_ml10_trains_and_reports_each_test_familys_success(tmp_path, capsys: pyt
     bad = ["adapt", str(out), "--task", "family=lever-pull", "lever=0,0.7,0", "--steps", "1"]
     assert main(bad) == 2
     assert "'family' must be one of reach, push" in capsys.readouterr().err  # train families: the run's split
+
+
+def test_compare_reports_each_methods_success_on_the_test_goals(tmp_path, capsys: pytest.CaptureFixture[str]):
+    """MAML and the baselines adapted to ML1's first test goals: each method's success rate per
+    step beside its return, MAML's equal to what `rlmaml adapt --split test` reports."""
+    skip_without_metaworld()
+    run, baselines = tmp_path / "reach", tmp_path / "baselines"
+    tiny = ["meta_batch_size=2", "fast_batch_size=2", "horizon=20", "hidden_sizes=[8]", "cg_iters=2"]
+    assert main(["train", "ml1-reach", "--out", str(run), "--quiet", "--set", "iterations=1", *tiny]) == 0
+    trained = ["--out", str(baselines), "--timesteps", "64", "--envs", "1", "--methods", "random", "pretrained"]
+    assert main(["baselines", "ml1-reach", *trained, "--set", *tiny]) == 0
+    compared, adapted = tmp_path / "compare.json", tmp_path / "adapt.json"
+    evaluation = ["--split", "test", "--num-tasks", "3", "--steps", "1"]
+    assert main(["compare", str(run), str(baselines), *evaluation, "--json", str(compared)]) == 0
+    assert "success rate ± 95% CI" in capsys.readouterr().out
+    assert main(["adapt", str(run), *evaluation, "--json", str(adapted)]) == 0
+    report, maml = json.loads(compared.read_text()), json.loads(adapted.read_text())
+    assert report["split"] == "test"
+    assert report["num_tasks"] == 3
+    assert list(report["successes"]) == ["MAML", "random", "pretrained"]
+    assert all(len(rates) == 2 for rates in report["successes"].values())
+    assert report["successes"]["MAML"] == maml["successes"]
+    assert report["methods"]["MAML"] == maml["returns"]
+    assert (run / "compare.png").stat().st_size > 10_000
