@@ -26,7 +26,7 @@ class Robot:
         return expand_model_path(self.xml_file)
 
     def build_model(self) -> mujoco.MjModel:
-        return mujoco.MjModel.from_xml_path(self.model_path())
+        return compile_scaling_mass(mujoco.MjSpec.from_file(self.model_path()))
 
     def observation_size(self, model: mujoco.MjModel) -> int:
         contact = self.contact_forces(np.zeros((1, model.nsensordata)))
@@ -45,3 +45,16 @@ class Robot:
 
     def healthy(self, qpos: np.ndarray) -> np.ndarray:
         return np.ones(len(qpos), dtype=bool)
+
+
+def compile_scaling_mass(spec: mujoco.MjSpec) -> mujoco.MjModel:
+    """The compiled model, with the compiler's `settotalmass` (Gymnasium's half_cheetah.xml sets
+    14) applied after compiling, as MuJoCo 4 asks in place of the deprecated attribute: every
+    field of the model equals what compiling with the attribute gives (tests/envs)."""
+    total_mass = spec.compiler.settotalmass
+    spec.compiler.settotalmass = -1  # MuJoCo's "unset"
+    model = spec.compile()
+    if total_mass > 0:
+        mujoco.mj_setTotalmass(model, total_mass)
+        mujoco.mj_setConst(model, mujoco.MjData(model))
+    return model

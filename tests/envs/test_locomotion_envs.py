@@ -407,3 +407,22 @@ def test_disabled_autoreset_leaves_finished_sub_envs_alone_until_a_masked_reset(
         disabled.reset(options={"reset_mask": np.zeros(3, dtype=bool)})
     with pytest.raises(ValueError, match="autoreset_mode"):
         make_vec("AntDir-v0", 2, autoreset_mode="SameStep")
+
+
+def test_half_cheetah_scales_its_mass_after_compiling_as_the_deprecated_attribute_did(capfd):
+    """Gymnasium's half_cheetah.xml sets the compiler's settotalmass (deprecated in MuJoCo 4):
+    rlmaml applies it after compiling, and every field of the model equals the attribute's."""
+    from rlmaml.envs.half_cheetah import HalfCheetah
+
+    robot = HalfCheetah()
+    built = robot.build_model()
+    assert "settotalmass" not in capfd.readouterr().err
+    assert built.body_mass.sum() == pytest.approx(14.0)
+    with_attribute = mujoco.MjModel.from_xml_path(robot.model_path())
+    unscaled = mujoco.MjSpec.from_file(robot.model_path())
+    unscaled.compiler.settotalmass = -1
+    assert unscaled.compile().body_mass.sum() != pytest.approx(14.0)  # the scaling is not a no-op
+    for name in dir(with_attribute):
+        expected = getattr(with_attribute, name)
+        if isinstance(expected, np.ndarray):
+            assert np.array_equal(getattr(built, name), expected, equal_nan=True), name
