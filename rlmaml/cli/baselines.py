@@ -81,7 +81,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     tasks = evaluation_tasks(run_config, args.num_tasks, args.split)
     num_tasks = tasks if isinstance(tasks, int) else len(tasks)
     check_adaptation(run_config, num_tasks, args.steps)
-    config, policy, _ = load_trained_policy(Path(args.run_dir), args.checkpoint)
+    config, policy, metadata = load_trained_policy(Path(args.run_dir), args.checkpoint)
     unsplit = methods_to_compare(config, policy, [Path(d) for d in args.baseline_dirs])  # checks the env settings
     methods = {label: (on_split(method, args.split), adapted) for label, (method, adapted) in unsplit.items()}
     results = compare(methods, tasks, args.steps, args.seed, args.lr_schedule, args.adapt_oracle, args.episodes)
@@ -98,8 +98,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
     if args.json:
         report: dict[str, object] = {
             "env": config.env,
+            "iterations_done": metadata.get("iterations_done"),  # of the MAML policy
             "num_tasks": num_tasks,
+            "steps": args.steps,
+            "episodes_per_step": episodes,
             "lr_schedule": args.lr_schedule,
+            "seed": args.seed,
             "methods": {label: returns_json(measured.returns) for label, measured in results.items()},
         }
         if successes:

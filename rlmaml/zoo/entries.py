@@ -19,6 +19,7 @@ from rlmaml.zoo.reference import Reference, reference_for
 
 EVALUATION_FILE = "evaluation.json"
 FIGURE_FILE = "evaluation.png"
+COMPARE_FILE = "compare.json"  # `rlmaml compare` of the entry and its baselines/ (the paper's Figure 5)
 SKIPPED_IN_SIZE = ("tensorboard",)  # git-ignored in the zoo
 
 
@@ -90,6 +91,19 @@ def read_evaluation(path: Path) -> dict[str, Any]:
     if not (isinstance(evaluation, dict) and whole and isinstance(evaluation.get("protocol"), dict)):
         raise UserError(f"{path} is not an evaluation scripts/zoo_evaluate.py wrote: restore it from git")
     return evaluation
+
+
+def compared_checkpoint(path: Path) -> int | None:
+    """The checkpoint the entry's compare.json adapted, whose weights must stay so the
+    comparison reproduces; None without one."""
+    file = Path(path) / COMPARE_FILE
+    if not file.is_file():
+        return None
+    try:
+        done = json.loads(file.read_bytes().decode("utf-8")).get("iterations_done")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+        raise UserError(f"{file} is unreadable ({error}): restore it from git") from None
+    return done if type(done) is int else None
 
 
 def zoo_entries(zoo_dir: Path) -> list[Entry]:

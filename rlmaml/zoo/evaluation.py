@@ -19,6 +19,7 @@ from rlmaml.zoo.entries import (
     EVALUATION_FILE,
     FIGURE_FILE,
     Entry,
+    compared_checkpoint,
     read_entry,
     shown_path,
     statistics_of,
@@ -193,8 +194,8 @@ def lock_holder(path: Path) -> str | None:
 
 def prune(path: Path) -> tuple[list[int], list[int]]:
     """Delete the weights of the checkpoints that evaluation.json holds, but the newest on disk
-    (what --resume reads) and the newest evaluated (the one the README's command adapts);
-    (deleted, kept because not yet evaluated). The JSON goes first: a checkpoint without
+    (what --resume reads), the newest evaluated (the one the README's command adapts) and the
+    one compare.json adapted; (deleted, kept). The JSON goes first: a checkpoint without
     its JSON is incomplete to every reader, never half-read."""
     holder = lock_holder(path)
     if holder is not None:
@@ -205,7 +206,8 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
     on_disk = checkpoints_on_disk(path)
     older = on_disk[:-1]
     done = evaluated(entry)
-    deleted = [n for n in older if n in done and n != max(done)]
+    keep = {max(done), compared_checkpoint(path)}
+    deleted = [n for n in older if n in done and n not in keep]
     for n in deleted:
         stem = Path(path) / CHECKPOINT_DIR / f"{n:06d}"
         stem.with_suffix(".json").unlink()

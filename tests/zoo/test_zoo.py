@@ -143,6 +143,22 @@ def test_prune_keeps_the_newest_the_newest_evaluated_and_unevaluated_and_resume_
     assert checkpoints(nav) == ["000002.json", "000002.safetensors", "000003.json", "000003.safetensors"]
 
 
+def test_prune_keeps_the_checkpoint_the_comparison_adapted(zoo: Path, capsys) -> None:
+    evaluate, prune = script("zoo_evaluate"), script("zoo_prune")
+    nav = zoo / "navigation2d"
+    assert evaluate.main([str(nav), "--num-tasks", "2", "--all-new"]) == 0
+    (nav / "compare.json").write_text("{")
+    assert prune.main([str(nav)]) == 2
+    assert "compare.json is unreadable" in capsys.readouterr().err
+    assert len(checkpoints(nav)) == 4
+    (nav / "compare.json").write_text(json.dumps({"iterations_done": 1, "methods": {}}))
+    assert prune.main([str(nav)]) == 0
+    assert len(checkpoints(nav)) == 4  # 1 compared, 2 the newest
+    (nav / "compare.json").unlink()
+    assert prune.main([str(nav)]) == 0
+    assert checkpoints(nav) == ["000002.json", "000002.safetensors"]
+
+
 def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     shutil.copytree(zoo / "navigation2d", zoo / "navigation2d-s2")  # an entry not evaluated
     assert script("zoo_evaluate").main([str(zoo / "navigation2d"), "--num-tasks", "2"]) == 0
@@ -232,6 +248,22 @@ def test_shipped_entry_resumes(entry: Path) -> None:
     assert iterations[0] == 0
     assert iterations[-1] == done - 1
     assert all(1 <= b - a <= THIN_EVERY for a, b in itertools.pairwise(iterations))
+
+
+def entries_with_baselines() -> list[Path]:
+    return [p for p in real_entries() if (p / "baselines" / "baselines.json").is_file()]
+
+
+@pytest.mark.parametrize("entry", entries_with_baselines(), ids=lambda p: p.name)
+def test_shipped_baselines_load_and_compare_with_their_entry(entry: Path, tmp_path: Path) -> None:
+    """An entry's PPO baselines (the paper's Figure 5) load and adapt beside its policy, and its
+    compare.json was made of the same methods from the checkpoint it names, whose weights ship."""
+    shipped = json.loads((entry / "compare.json").read_text())
+    report = tmp_path / "compare.json"
+    args = ["compare", str(entry), str(entry / "baselines"), "--num-tasks", "2", "--steps", "1"]
+    args += ["--checkpoint", str(shipped["iterations_done"]), "--json", str(report), "--plot", str(tmp_path / "c.png")]
+    assert main(args) == 0
+    assert list(json.loads(report.read_text())["methods"]) == list(shipped["methods"])
 
 
 def test_readme_table_matches_the_zoo() -> None:
