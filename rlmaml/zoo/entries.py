@@ -202,6 +202,7 @@ def describe(entry: Entry) -> dict[str, Any]:
         "headline": headline(entry),
         "command": (entry.evaluation or {}).get("command") if record else None,
         "evaluate_command": evaluate_command(entry),
+        "compared_checkpoint": compared_checkpoint(entry.path),
     }
 
 
@@ -222,6 +223,10 @@ def entry_lines(entry: Entry) -> list[str]:
     lines.append(f"  reproduce: {(entry.evaluation or {}).get('command')}")
     if record["iterations"] < entry.iterations_done:
         lines.append(f"  checkpoint {entry.iterations_done} not evaluated yet: {evaluate_command(entry)}")
+    compared = compared_checkpoint(entry.path)
+    if compared is not None:
+        shown = shown_path(entry.path)
+        lines.append(f"  against the baselines in {shown}/baselines (checkpoint {compared}): {shown}/{COMPARE_FILE}")
     return lines
 
 

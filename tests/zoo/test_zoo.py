@@ -162,6 +162,7 @@ def test_prune_keeps_the_checkpoint_the_comparison_adapted(zoo: Path, capsys) ->
 def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     shutil.copytree(zoo / "navigation2d", zoo / "navigation2d-s2")  # an entry not evaluated
     assert script("zoo_evaluate").main([str(zoo / "navigation2d"), "--num-tasks", "2"]) == 0
+    (zoo / "navigation2d" / "compare.json").write_text(json.dumps({"iterations_done": 2, "methods": {}}))
     capsys.readouterr()
     assert main(["zoo", "--dir", str(zoo), "--json", str(tmp_path / "zoo.json")]) == 0
     text = capsys.readouterr().out
@@ -169,6 +170,7 @@ def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     assert "paper: -11.7 / -3.3 / -3.2" in text
     assert "not evaluated" in text
     assert "python scripts/zoo_evaluate.py zoo/navigation2d-s2" in text
+    assert "against the baselines in zoo/navigation2d/baselines (checkpoint 2): zoo/navigation2d/compare.json" in text
     entries = {e["name"]: e for e in json.loads((tmp_path / "zoo.json").read_text())["entries"]}
     assert set(entries) == {"navigation2d", "navigation2d-s2", "sinusoid"}
     nav = entries["navigation2d"]
@@ -178,6 +180,7 @@ def test_listing_and_table(zoo: Path, tmp_path: Path, capsys) -> None:
     assert nav["command"] == evaluation(zoo / "navigation2d")["command"]
     assert entries["navigation2d-s2"]["config"] == "navigation2d"
     assert entries["navigation2d-s2"]["command"] is None
+    assert (nav["compared_checkpoint"], entries["navigation2d-s2"]["compared_checkpoint"]) == (2, None)
     assert main(["zoo", "--dir", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.endswith("give the folder of entries with --dir\n")
     (zoo / "navigation2d-s2" / "evaluation.json").write_text('{"checkpoints": [{"iterations": "two"}]}')
@@ -260,7 +263,7 @@ def test_shipped_baselines_load_and_compare_with_their_entry(entry: Path, tmp_pa
     compare.json was made of the same methods from the checkpoint it names, whose weights ship."""
     shipped = json.loads((entry / "compare.json").read_text())
     report = tmp_path / "compare.json"
-    args = ["compare", str(entry), str(entry / "baselines"), "--num-tasks", "2", "--steps", "1"]
+    args = ["compare", str(entry), str(entry / "baselines"), "--num-tasks", "2", "--steps", "1", "--episodes", "4"]
     args += ["--checkpoint", str(shipped["iterations_done"]), "--json", str(report), "--plot", str(tmp_path / "c.png")]
     assert main(args) == 0
     assert list(json.loads(report.read_text())["methods"]) == list(shipped["methods"])
