@@ -5,7 +5,7 @@ ENTRY/evaluation.json, then draw ENTRY/evaluation.png.
     python scripts/zoo_evaluate.py zoo/ant-dir --checkpoint 50 100
     python scripts/zoo_evaluate.py zoo/ant-dir --all-new        # every checkpoint not yet evaluated
 
-Meta-RL: 40 new tasks, 0..3 steps with fast_lr then fast_lr / 2 on 4000 env steps each, seed 0
+Meta-RL: 40 new tasks, 0..3 steps with fast_lr then fast_lr / 2 (AntDir: / 100) on 4000 env steps each, seed 0
 (what `rlmaml adapt --num-tasks 40 --steps 3 --lr-schedule paper [--episodes 40]` prints; the
 episodes only where 4000 steps are not fast_batch_size episodes, as for navigation2d).
 Supervised: 600 held-out tasks, the paper's step count and shots (what `rlmaml evaluate`

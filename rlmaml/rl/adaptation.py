@@ -32,11 +32,12 @@ from rlmaml.runs.distributed import Context
 StageKeys = Callable[[int], Sequence[SeedKey]]
 
 # Named step-size schedules: the one meta-training uses (fast_lr at every step), or the
-# original MAML evaluation's (fast_lr for the first step, fast_lr / 2 for every later one).
+# original MAML evaluation's (fast_lr for the first step, `later_factor` x fast_lr for every
+# later one: 1/2 for most tasks, see rlmaml.rl.evaluation.paper_later_factor).
 SCHEDULES = ("training", "paper")
 
 
-def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float]) -> list[float]:
+def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float], later_factor: float = 0.5) -> list[float]:
     """The step size of each of `steps` steps under a named schedule, or the given ones."""
     if not isinstance(schedule, str):
         given = [float(lr) for lr in schedule]
@@ -45,7 +46,7 @@ def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float]) -> l
         return given
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    later = fast_lr / 2 if schedule == "paper" else fast_lr
+    later = fast_lr * later_factor if schedule == "paper" else fast_lr
     return [fast_lr, *[later] * (steps - 1)][:steps]
 
 

@@ -29,19 +29,23 @@ from rlmaml.zoo.reference import Reference
 
 # The paper's evaluation: 40 new tasks, 3 steps of 4000 env steps each (fast_batch_size episodes
 # at the locomotion configs' horizon; where that differs, as for navigation2d's 40 episodes of 100
-# steps, the protocol records "episodes"), fast_lr then fast_lr / 2; supervised: 600 held-out
+# steps, the protocol records "episodes"), fast_lr then fast_lr / 2 (AntDir: fast_lr / 100, recorded as
+# "step_sizes"); supervised: 600 held-out
 # tasks. A fixed seed, so every checkpoint meets the same tasks.
-RL_PROTOCOL = {"num_tasks": 40, "steps": 3, "seed": 0, "lr_schedule": "paper"}
+RL_PROTOCOL: dict[str, Any] = {"num_tasks": 40, "steps": 3, "seed": 0, "lr_schedule": "paper"}
 SUPERVISED_TASKS = 600
 
 
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
     if not isinstance(entry.config, SupervisedConfig):
-        from rlmaml.rl.evaluation import paper_episodes
+        from rlmaml.rl.adaptation import step_sizes
+        from rlmaml.rl.evaluation import PAPER_LATER_FACTOR, paper_episodes, paper_later_factor
 
-        episodes = paper_episodes(entry.config)
-        extra = {} if episodes == entry.config.fast_batch_size else {"episodes": episodes}
+        episodes, config = paper_episodes(entry.config), entry.config
+        extra: dict[str, Any] = {} if episodes == config.fast_batch_size else {"episodes": episodes}
+        if paper_later_factor(config) != PAPER_LATER_FACTOR:  # AntDir's; the others' are fast_lr then half of it
+            extra["step_sizes"] = step_sizes(config.fast_lr, RL_PROTOCOL["steps"], "paper", paper_later_factor(config))
         if entry.reference.metric == "success":  # Meta-World's: each of the 50 test goals, one step
             return {"num_tasks": num_tasks or 50, "steps": 1, "seed": 0, "lr_schedule": "training", "split": "test"}
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
@@ -217,20 +221,22 @@ def prune(path: Path) -> tuple[list[int], list[int]]:
 
 def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path) -> None:
     """Mean (with 95 % CI band) after 0 and the reported steps against iterations, the
-    paper's numbers as dashed lines of the same colour."""
+    paper's numbers as dashed lines of the same colour; a step's line joins the checkpoints
+    measured at it (records kept from an earlier protocol may hold only the first steps)."""
     import matplotlib.pyplot as plt
 
     from rlmaml.runs.plots import save_figure  # selects the Agg backend, also after pyplot's import
 
     records = evaluation["checkpoints"]
-    x = [r["iterations"] for r in records]
     per_step = [{s["step"]: s for s in statistics_of(r)} for r in records]
-    shown = sorted({0, *reference.headline, *reference.paper} & set.intersection(*(set(s) for s in per_step)))
+    shown = sorted({0, *reference.headline, *reference.paper} & set.union(*(set(s) for s in per_step)))
     scale = 100.0 if reference.metric in ("accuracy", "success") else 1.0
     figure, axes = plt.subplots(figsize=(7.8, 4.2))
     for step, color in zip(shown, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False):
-        means = [scale * (s[step]["mean"] if s[step]["mean"] is not None else float("nan")) for s in per_step]
-        cis = [scale * (s[step]["ci95"] if s[step]["ci95"] is not None else 0.0) for s in per_step]
+        measured = [(r["iterations"], s[step]) for r, s in zip(records, per_step, strict=True) if step in s]
+        x = [iterations for iterations, _ in measured]
+        means = [scale * (m["mean"] if m["mean"] is not None else float("nan")) for _, m in measured]
+        cis = [scale * (m["ci95"] if m["ci95"] is not None else 0.0) for _, m in measured]
         axes.plot(x, means, "o-", color=color, label=f"after {steps_word(step)}")
         axes.fill_between(
             x,

@@ -32,6 +32,18 @@ def test_step_size_schedules():
     assert step_sizes(0.1, 3, "training") == [0.1, 0.1, 0.1]
     assert step_sizes(0.1, 3, "paper") == [0.1, 0.05, 0.05]
     assert step_sizes(0.1, 0, "paper") == []
+    assert step_sizes(0.1, 3, "paper", later_factor=0.01) == pytest.approx([0.1, 0.001, 0.001])
+
+
+def test_the_paper_schedule_is_each_original_test_scripts():
+    """test_maml_ant_direc.py took a hundredth of fast_lr after the first step; the others half."""
+    from rlmaml.rl.evaluation import paper_later_factor
+    from rlmaml.runs.config import load_config, typed_config
+
+    factors = {
+        name: paper_later_factor(typed_config(load_config(name))) for name in ("ant-dir", "ant-vel", "navigation2d")
+    }
+    assert factors == {"ant-dir": 0.01, "ant-vel": 0.5, "navigation2d": 0.5}
 
 
 def test_the_paper_schedule_changes_only_the_steps_after_the_first(nav_run, tmp_path):

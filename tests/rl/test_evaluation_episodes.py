@@ -103,7 +103,7 @@ def test_compare_and_export_take_episodes(run: Path, tmp_path: Path, capsys) -> 
     config, policy, _ = load_trained_policy(run)
     results = compare({"MAML": (config, policy)}, 2, 1, 0, "paper", episodes=5)
     expected = adapt_and_measure(config, policy, 2, 1, 0, "paper", episodes=5).returns
-    assert results["MAML"] == expected
+    assert results["MAML"].returns == expected
     task = ["--task", "goal=0.1,-0.2", "--steps", "1"]
     assert main(["export", str(run), *task, "--episodes", "5", "--out", str(tmp_path / "p.zip")]) == 0
     shown = capsys.readouterr().out
@@ -131,7 +131,9 @@ def test_zoo_protocol_records_episodes_only_where_they_differ() -> None:
                 "lr_schedule": "training",
                 "split": "test",
             }
-        elif not name.endswith("navigation2d"):  # the entries trained and evaluated so far keep their protocol
+        elif name == "ant-dir":  # its original test script's later steps: a hundredth of fast_lr
+            assert protocol_for(entry) == {**RL_PROTOCOL, "step_sizes": pytest.approx([0.1, 0.001, 0.001])}
+        elif not name.endswith("navigation2d"):  # the other entries trained and evaluated so far keep their protocol
             assert protocol_for(entry) == RL_PROTOCOL
 
 

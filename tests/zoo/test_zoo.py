@@ -269,6 +269,25 @@ def test_shipped_baselines_load_and_compare_with_their_entry(entry: Path, tmp_pa
     assert list(json.loads(report.read_text())["methods"]) == list(shipped["methods"])
 
 
+def test_the_antdir_protocol_records_its_step_sizes_and_older_records_plot(tmp_path: Path) -> None:
+    """AntDir's later steps are a hundredth of fast_lr (its original test script), so its
+    protocol names them; records kept from before hold steps 0 and 1 only and still plot."""
+    from rlmaml.zoo.evaluation import plot_evaluation, protocol_for
+
+    for name in ("ant-dir", "navigation2d"):
+        if not (REPO / "zoo" / name / "config.yaml").is_file():
+            pytest.skip(f"zoo/{name} is not shipped")
+    ant_dir = read_entry(REPO / "zoo/ant-dir")
+    assert protocol_for(ant_dir)["step_sizes"] == pytest.approx([0.1, 0.001, 0.001])
+    assert "step_sizes" not in protocol_for(read_entry(REPO / "zoo/navigation2d"))
+    assert ant_dir.evaluation is not None
+    assert ant_dir.evaluation["protocol"] == protocol_for(ant_dir)  # the shipped file is of today's protocol
+    steps = [{"step": k, "mean": 10.0 * k, "ci95": 1.0} for k in range(4)]
+    records = [{"iterations": 1, "returns": steps[:2]}, {"iterations": 2, "returns": steps}]
+    plot_evaluation({"protocol": protocol_for(ant_dir), "checkpoints": records}, ant_dir.reference, tmp_path / "e.png")
+    assert (tmp_path / "e.png").stat().st_size > 10_000
+
+
 def test_readme_table_matches_the_zoo() -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts/zoo_table.py"), "--check"], capture_output=True, text=True, cwd=REPO
