@@ -50,11 +50,19 @@ class Robot:
 def compile_scaling_mass(spec: mujoco.MjSpec) -> mujoco.MjModel:
     """The compiled model, with the compiler's `settotalmass` (Gymnasium's half_cheetah.xml sets
     14) applied after compiling, as MuJoCo 4 asks in place of the deprecated attribute: every
-    field of the model equals what compiling with the attribute gives (tests/envs)."""
+    field of the model equals what compiling with the attribute gives (tests/envs). mj_setConst
+    leaves the mean mass and inertia of `model.stat` (which scale the solver's tolerance) as
+    compiled, so they are set here as the compiler computes them: at qpos0."""
     total_mass = spec.compiler.settotalmass
     spec.compiler.settotalmass = -1  # MuJoCo's "unset"
     model = spec.compile()
     if total_mass > 0:
         mujoco.mj_setTotalmass(model, total_mass)
         mujoco.mj_setConst(model, mujoco.MjData(model))
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        inertia = np.zeros((model.nv, model.nv))
+        mujoco.mj_fullM(model, data, inertia)
+        model.stat.meaninertia = float(np.trace(inertia)) / model.nv
+        model.stat.meanmass = float(model.body_mass[1:].mean())
     return model

@@ -104,11 +104,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "episodes_per_step": episodes,
             "lr_schedule": args.lr_schedule,
             "seed": args.seed,
+            "adapt_oracle": args.adapt_oracle,
             "methods": {label: returns_json(measured.returns) for label, measured in results.items()},
         }
         if successes:
             report |= {
-                "split": args.split or "train",
+                "split": run_config.env_kwargs.get("split", "train"),
                 "successes": {label: returns_json(rates) for label, rates in successes.items()},
             }
         by_family = {label: m.successes_by_family for label, m in results.items() if m.successes_by_family}

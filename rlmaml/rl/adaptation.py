@@ -33,11 +33,24 @@ StageKeys = Callable[[int], Sequence[SeedKey]]
 
 # Named step-size schedules: the one meta-training uses (fast_lr at every step), or the
 # original MAML evaluation's (fast_lr for the first step, `later_factor` x fast_lr for every
-# later one: 1/2 for most tasks, see rlmaml.rl.evaluation.paper_later_factor).
+# later one: the env's paper_later_factor).
 SCHEDULES = ("training", "paper")
+# The original evaluation's step after the first, as a fraction of fast_lr: half in
+# test_maml_point.py, test_maml_cheetah.py, test_maml_cheetah_direc.py and test_maml_ant.py, a
+# hundredth in test_maml_ant_direc.py (0.1 then 0.001: AntDir's flat 499.2 / 500.7 / 499.1),
+# which rlmaml applies to both its AntDir envs (rllab's Ant and Gymnasium's).
+PAPER_LATER_FACTOR = 0.5
+PAPER_LATER_FACTOR_BY_ENV = {"rlmaml/AntDirRllab-v0": 0.01, "rlmaml/AntDir-v0": 0.01}
 
 
-def step_sizes(fast_lr: float, steps: int, schedule: str | Sequence[float], later_factor: float = 0.5) -> list[float]:
+def paper_later_factor(env_id: str) -> float:
+    """What the original evaluation multiplied fast_lr by for every step after the first."""
+    return PAPER_LATER_FACTOR_BY_ENV.get(env_id, PAPER_LATER_FACTOR)
+
+
+def step_sizes(
+    fast_lr: float, steps: int, schedule: str | Sequence[float], later_factor: float = PAPER_LATER_FACTOR
+) -> list[float]:
     """The step size of each of `steps` steps under a named schedule, or the given ones."""
     if not isinstance(schedule, str):
         given = [float(lr) for lr in schedule]

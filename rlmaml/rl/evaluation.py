@@ -13,7 +13,7 @@ from rlmaml.core.functional import Params, detach, parameters_of
 from rlmaml.core.seeding import EVALUATION_ITERATION, seed_keys
 from rlmaml.core.statistics import StepStatistic, mean_and_ci95
 from rlmaml.envs.protocol import Task
-from rlmaml.rl.adaptation import Adapter, step_sizes
+from rlmaml.rl.adaptation import Adapter, paper_later_factor, step_sizes
 from rlmaml.rl.advantages import AdvantageSettings
 from rlmaml.rl.episodes import Episodes
 from rlmaml.rl.metalearner import sample_tasks
@@ -65,18 +65,6 @@ def success_by_family(tasks: Sequence[Task], per_step: Sequence[Episodes]) -> di
 PAPER_STEPS_PER_ADAPTATION = 4000
 
 
-# The original evaluation's step after the first, as a fraction of fast_lr: half in
-# test_maml_point.py, test_maml_cheetah.py, test_maml_cheetah_direc.py and test_maml_ant.py, a
-# hundredth in test_maml_ant_direc.py (0.1 then 0.001: AntDir's flat 499.2 / 500.7 / 499.1).
-PAPER_LATER_FACTOR = 0.5
-PAPER_LATER_FACTOR_BY_ENV = {"rlmaml/AntDirRllab-v0": 0.01, "rlmaml/AntDir-v0": 0.01}
-
-
-def paper_later_factor(config: RLConfig) -> float:
-    """What the original evaluation multiplied fast_lr by for every step after the first."""
-    return PAPER_LATER_FACTOR_BY_ENV.get(config.env, PAPER_LATER_FACTOR)
-
-
 def paper_episodes(config: RLConfig) -> int:
     """Episodes per task and step that the original evaluation sampled for this config: 4000
     env steps at its horizon, or its training batch if that is larger."""
@@ -123,7 +111,7 @@ def adapt_and_measure(
             tasks = sample_tasks(sampler, seed, EVALUATION_ITERATION, range(tasks))
         adapter = Adapter(policy, sampler, AdvantageSettings.from_config(config))
         keys = partial(seed_keys, seed, EVALUATION_ITERATION, range(len(tasks)))
-        lrs = step_sizes(config.fast_lr, steps, schedule, paper_later_factor(config))
+        lrs = step_sizes(config.fast_lr, steps, schedule, paper_later_factor(config.env))
         adaptation = adapter.adapt(parameters_of(policy), tasks, keys, lrs, first_order=True)
     finally:
         sampler.close()

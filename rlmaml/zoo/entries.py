@@ -103,7 +103,9 @@ def compared_checkpoint(path: Path) -> int | None:
         done = json.loads(file.read_bytes().decode("utf-8")).get("iterations_done")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
         raise UserError(f"{file} is unreadable ({error}): restore it from git") from None
-    return done if type(done) is int else None
+    if type(done) is not int:
+        raise UserError(f"{file} names no checkpoint (iterations_done): write it anew with `rlmaml compare --json`")
+    return done
 
 
 def zoo_entries(zoo_dir: Path) -> list[Entry]:

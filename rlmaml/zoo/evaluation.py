@@ -39,15 +39,16 @@ SUPERVISED_TASKS = 600
 def protocol_for(entry: Entry, num_tasks: int | None = None) -> dict[str, Any]:
     """The protocol of the entry's kind; `num_tasks` overrides the number of tasks (tests)."""
     if not isinstance(entry.config, SupervisedConfig):
-        from rlmaml.rl.adaptation import step_sizes
-        from rlmaml.rl.evaluation import PAPER_LATER_FACTOR, paper_episodes, paper_later_factor
+        from rlmaml.rl.adaptation import PAPER_LATER_FACTOR, paper_later_factor, step_sizes
+        from rlmaml.rl.evaluation import paper_episodes
 
-        episodes, config = paper_episodes(entry.config), entry.config
-        extra: dict[str, Any] = {} if episodes == config.fast_batch_size else {"episodes": episodes}
-        if paper_later_factor(config) != PAPER_LATER_FACTOR:  # AntDir's; the others' are fast_lr then half of it
-            extra["step_sizes"] = step_sizes(config.fast_lr, RL_PROTOCOL["steps"], "paper", paper_later_factor(config))
         if entry.reference.metric == "success":  # Meta-World's: each of the 50 test goals, one step
             return {"num_tasks": num_tasks or 50, "steps": 1, "seed": 0, "lr_schedule": "training", "split": "test"}
+        episodes, config = paper_episodes(entry.config), entry.config
+        extra: dict[str, Any] = {} if episodes == config.fast_batch_size else {"episodes": episodes}
+        factor = paper_later_factor(config.env)
+        if factor != PAPER_LATER_FACTOR:  # AntDir's; the others' are fast_lr then half of it
+            extra["step_sizes"] = step_sizes(config.fast_lr, RL_PROTOCOL["steps"], "paper", factor)
         return {**RL_PROTOCOL, "num_tasks": num_tasks or RL_PROTOCOL["num_tasks"], **extra}
     reference = entry.reference
     return {
@@ -87,11 +88,11 @@ def measure(entry: Entry, protocol: dict[str, Any], iteration: int, data_dir: st
     if "lr_schedule" in protocol:
         from rlmaml.rl.evaluation import adapt_and_measure
         from rlmaml.rl.policy_io import load_trained_policy
-        from rlmaml.rl.tasks import on_split, split_tasks
+        from rlmaml.rl.tasks import evaluation_tasks, on_split
 
         config, policy, metadata = load_trained_policy(entry.path, iteration)
         config = on_split(config, protocol.get("split"))
-        tasks = split_tasks(config)[:n] if "split" in protocol else n
+        tasks = evaluation_tasks(config, n, protocol.get("split"))
         result = adapt_and_measure(
             config, policy, tasks, steps, seed, protocol["lr_schedule"], protocol.get("episodes")
         )

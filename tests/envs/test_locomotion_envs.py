@@ -426,3 +426,6 @@ def test_half_cheetah_scales_its_mass_after_compiling_as_the_deprecated_attribut
         expected = getattr(with_attribute, name)
         if isinstance(expected, np.ndarray):
             assert np.array_equal(getattr(built, name), expected, equal_nan=True), name
+    for name in ("meaninertia", "meanmass", "meansize", "extent"):  # the solver's scales
+        assert getattr(built.stat, name) == getattr(with_attribute.stat, name), name
+    assert built.stat.center.tolist() == with_attribute.stat.center.tolist()
