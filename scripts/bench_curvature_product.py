@@ -8,6 +8,7 @@ TRPO does, and times products on a random vector (medians). The floor is the bat
 product of the widest hidden layer, [tasks, steps, width] x [tasks, width, width], timed on
 the same inputs: a closed-form product needs about 16 of them (6 for each of the two Hessian
 products, 4 for the Gauss-Newton one), so the ratio says how much goes to everything else.
+A meta-update's products times the floor is what their batched products alone cost.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def main() -> None:
         print(
             f"floor: {MATRIX_PRODUCTS_PER_PRODUCT} x {matrix * 1e3:.2f} ms ([{hidden.shape[0]}, {hidden.shape[1]}, "
             f"{width}] x [{width}, {width}]) = {floor * 1e3:.1f} ms; product / floor {product / floor:.2f}"
+        )
+        products = config.cg_iters + 1  # the conjugate gradient's, and the step's own
+        print(
+            f"a meta-update's {products} products: {products * product:.2f} s; at the floor "
+            f"{products * floor:.2f} s (the closed form's batched products alone)"
         )
 
 

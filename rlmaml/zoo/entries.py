@@ -162,9 +162,10 @@ def paper_text(reference: Reference) -> str:
     if not reference.paper:
         return "no paper number"
     values = ((reference.paper.get(s), reference.paper_ci95.get(s)) for s in reference.headline)
-    return " / ".join(
+    text = " / ".join(
         format_value(reference.metric, mean, ci, exact=True) if mean is not None else "—" for mean, ci in values
     )
+    return f"{text} ({reference.source})" if reference.source else text
 
 
 def result_text(entry: Entry) -> str:

@@ -247,7 +247,12 @@ def plot_evaluation(evaluation: dict[str, Any], reference: Reference, path: Path
             alpha=0.12,
         )
         if step in reference.paper:
-            axes.axhline(scale * reference.paper[step], color=color, linestyle="--", label=f"paper, {steps_word(step)}")
+            axes.axhline(
+                scale * reference.paper[step],
+                color=color,
+                linestyle="--",
+                label=f"{reference.source or 'paper'}, {steps_word(step)}",
+            )
     label = {"return": "mean return per episode", "mse": "MSE (log scale)", "accuracy": "accuracy (%)"}
     label["success"] = "success rate on test goals (%)"
     axes.set_ylabel(label[reference.metric])
